@@ -1,0 +1,33 @@
+"""Exponential backoff with full jitter: one policy shared by retries and background loops."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Delay before retry ``attempt`` (1-based): ``base * 2**(attempt-1)`` capped, then jittered.
+
+    Jitter keeps many clients (or many coroutines) that failed together from retrying together.
+    The delay is drawn from ``[delay * (1 - jitter), delay]`` so it never exceeds the cap.
+    """
+
+    base: float = 0.2
+    cap: float = 30.0
+    jitter: float = 0.5
+
+    def __post_init__(self) -> None:
+        if not self.base > 0:
+            raise ValueError(f"backoff base must be > 0, got {self.base!r}")
+        if not self.cap >= self.base:
+            raise ValueError(f"backoff cap must be >= base, got cap={self.cap!r}")
+        if not 0 <= self.jitter <= 1:
+            raise ValueError(f"backoff jitter must be in [0, 1], got {self.jitter!r}")
+
+    def delay(self, attempt: int, rng: random.Random | None = None) -> float:
+        exponent = min(max(attempt, 1) - 1, 64)
+        ceiling = min(self.cap, self.base * (2.0**exponent))
+        draw = (rng or random).random()
+        return ceiling * (1.0 - self.jitter * draw)
