@@ -51,10 +51,14 @@ class NacosSettings(BaseModel):
     relogin_min_interval: float = Field(
         1.0, ge=0, description="Least seconds between two logins forced by 403 answers."
     )
+    # --- config service options (issue 4) go here ---
+
     tls_verify: bool = Field(True, description="Verify server certificates.")
     ca_file: str | None = Field(None, description="CA bundle for TLS verification.")
     client_cert: str | None = Field(None, description="Client certificate (PEM) for mutual TLS.")
     client_key: str | None = Field(None, description="Client private key (PEM) for mutual TLS.")
+
+    # --- naming service options (issue 5) go here ---
 
     @model_validator(mode="before")
     @classmethod
