@@ -1,5 +1,6 @@
 """nacos-async: an asyncio Nacos client with TTL-scheduled token refresh and replay after 403."""
 
+from nacos_async.client import NacosClient
 from nacos_async.errors import (
     NacosApiUnavailableError,
     NacosAuthError,
@@ -14,13 +15,18 @@ from nacos_async.errors import (
     NacosServerError,
     NacosTimeoutError,
 )
+from nacos_async.events import ClientStats, Event
+from nacos_async.settings import NacosSettings
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "ClientStats",
+    "Event",
     "NacosApiUnavailableError",
     "NacosAuthError",
     "NacosBadRequestError",
+    "NacosClient",
     "NacosClosedError",
     "NacosConflictError",
     "NacosConnectionError",
@@ -29,6 +35,7 @@ __all__ = [
     "NacosPermissionError",
     "NacosProtocolError",
     "NacosServerError",
+    "NacosSettings",
     "NacosTimeoutError",
     "__version__",
 ]
