@@ -131,6 +131,8 @@ class Transport:
                 failure: NacosError | None = None
             except (NacosConnectionError, NacosTimeoutError) as exc:
                 failure = exc
+            except _NoToken as exc:  # the login has its own failover and retries
+                raise exc.error from None
             if failure is None and (
                 response.status not in RETRY_STATUSES or response.status in accept
             ):
@@ -182,7 +184,10 @@ class Transport:
                         resource,
                     ), token  # fmt: skip
             assert tokens is not None
-            token = await tokens.get()  # wait for the shared login without holding a slot
+            try:
+                token = await tokens.get()  # wait for the shared login without holding a slot
+            except NacosError as exc:
+                raise _NoToken(exc) from None
 
     async def _send(
         self,
@@ -288,6 +293,14 @@ class Transport:
         if settings.client_cert is not None:
             context.load_cert_chain(settings.client_cert, settings.client_key)
         return context
+
+
+class _NoToken(Exception):
+    """No token could be had: not a fault of the server this attempt was meant for."""
+
+    def __init__(self, error: NacosError) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 def _redact(exc: BaseException) -> str:

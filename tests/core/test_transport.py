@@ -326,3 +326,16 @@ async def test_truncated_answer_is_a_connection_error() -> None:
                 await client.request("GET", METRICS)
     finally:
         await runner.cleanup()
+
+
+async def test_a_failing_login_is_raised_as_is_without_failing_over_the_api_server() -> None:
+    with aioresponses() as mock:
+        mock.post(LOGIN, payload=login_body())
+        mock.post(LOGIN, status=403, body="user not found!", repeat=True)
+        client = make_client(username="nacos", password="pw", relogin_min_interval=0)
+        async with client:
+            assert client.tokens is not None and client.tokens.current is not None
+            client.tokens._rejected_generation = client.tokens.current.generation  # revoked
+            with pytest.raises(NacosAuthError, match="login refused for user 'nacos'"):
+                await client.request("GET", METRICS)
+    assert client.stats.failovers == 0 and client.stats.retries == 0
