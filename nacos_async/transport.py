@@ -14,6 +14,7 @@ import random
 import re
 import ssl
 from collections.abc import Container, Mapping
+from dataclasses import dataclass
 
 import aiohttp
 import anyio
@@ -43,6 +44,19 @@ _TOKEN_IN_TEXT = re.compile(r"(accessToken=)[^&\s'\"]+", re.I)
 _CHUNK = 64 * 1024
 
 Params = Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class _Call:
+    """What one logical request sends, the same on every attempt."""
+
+    method: str
+    path: str
+    params: Params | None
+    data: Params | None
+    headers: Params | None
+    timeout: float
+    resource: Resource | None
 
 
 class Transport:
@@ -117,6 +131,9 @@ class Transport:
         if timeout is not None and not timeout > 0:
             raise ValueError(f"timeout must be > 0 seconds, got {timeout!r}")
         session = self.session
+        call = _Call(
+            method, path, params, data, headers, timeout or self._settings.request_timeout, resource
+        )
         tokens = self.tokens if auth else None
         attempt = 0
         replayed = False
@@ -124,10 +141,7 @@ class Transport:
         while True:
             server = self.servers.current()
             try:
-                response, token = await self._attempt(
-                    session, server, method, path, params, data, headers, tokens, token,
-                    timeout or self._settings.request_timeout, resource,
-                )  # fmt: skip
+                response, token = await self._attempt(session, server, call, tokens, token)
                 failure: NacosError | None = None
             except (NacosConnectionError, NacosTimeoutError) as exc:
                 failure = exc
@@ -161,15 +175,9 @@ class Transport:
         self,
         session: aiohttp.ClientSession,
         server: ServerAddress,
-        method: str,
-        path: str,
-        params: Params | None,
-        data: Params | None,
-        headers: Params | None,
+        call: _Call,
         tokens: TokenManager | None,
         token: Token | None,
-        timeout: float,
-        resource: Resource | None,
     ) -> tuple[Response, Token | None]:
         """One send; the token is taken while a connection slot is held, never before."""
         while True:
@@ -179,10 +187,7 @@ class Transport:
                     # a replay brings its own fresh token; otherwise take the current one
                     token = token if token is not None and token is usable else usable
                 if tokens is None or token is not None:
-                    return await self._send(
-                        session, server, method, path, params, data, headers, token, timeout,
-                        resource,
-                    ), token  # fmt: skip
+                    return await self._send(session, server, call, token), token
             assert tokens is not None
             try:
                 token = await tokens.get()  # wait for the shared login without holding a slot
@@ -193,24 +198,19 @@ class Transport:
         self,
         session: aiohttp.ClientSession,
         server: ServerAddress,
-        method: str,
-        path: str,
-        params: Params | None,
-        data: Params | None,
-        headers: Params | None,
+        call: _Call,
         token: Token | None,
-        timeout: float,
-        resource: Resource | None,
     ) -> Response:
-        query = dict(params or {})
-        head = dict(headers or {})
+        method, path, data, timeout = call.method, call.path, call.data, call.timeout
+        query = dict(call.params or {})
+        head = dict(call.headers or {})
         if token is not None:
             if self._settings.token_placement == "header":
                 head["Authorization"] = f"Bearer {token.value}"
             else:
                 query["accessToken"] = token.value
-        if self.signer is not None and resource is not None:
-            extra_headers, extra_params = self.signer.sign(resource, {**query, **(data or {})})
+        if self.signer is not None and call.resource is not None:
+            extra_headers, extra_params = self.signer.sign(call.resource, {**query, **(data or {})})
             head.update(extra_headers)
             query.update(extra_params)
         self._events.emit("request", method=method, path=path, server=str(server))
