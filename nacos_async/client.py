@@ -26,6 +26,7 @@ from nacos_async.servers import (
 )
 from nacos_async.settings import NacosSettings
 from nacos_async.signing import AccessKeySigner, Resource
+from nacos_async.telemetry import install as install_telemetry
 from nacos_async.token import TokenManager
 from nacos_async.transport import Transport
 
@@ -89,6 +90,8 @@ class NacosClient:
             self._transport.tokens = self._tokens
         if settings.access_key is not None and settings.secret_key is not None:
             self._transport.signer = AccessKeySigner(settings.access_key, settings.secret_key)
+        if settings.telemetry:
+            install_telemetry(self._events)
         self._closers: list[Closer] = []
         self._state = "new"
 

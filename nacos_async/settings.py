@@ -51,6 +51,10 @@ class NacosSettings(BaseModel):
     relogin_min_interval: float = Field(
         1.0, ge=0, description="Least seconds between two logins forced by 403 answers."
     )
+    telemetry: bool = Field(
+        True, description="Record OpenTelemetry metrics when `opentelemetry-api` is installed."
+    )
+
     # --- config service options (issue 4) go here ---
 
     tls_verify: bool = Field(True, description="Verify server certificates.")

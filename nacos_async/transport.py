@@ -213,7 +213,7 @@ class Transport:
             extra_headers, extra_params = self.signer.sign(call.resource, {**query, **(data or {})})
             head.update(extra_headers)
             query.update(extra_params)
-        self._events.emit("request", method=method, path=path, server=str(server))
+        started = self._clock.now()
         try:
             async with session.request(
                 method,
@@ -225,6 +225,14 @@ class Transport:
                 allow_redirects=False,
             ) as raw:
                 body = await self._read_body(raw, method, path, server)
+                self._events.emit(
+                    "request",
+                    method=method,
+                    path=path,
+                    server=str(server),
+                    status=raw.status,
+                    duration=self._clock.now() - started,
+                )
                 return Response(
                     status=raw.status,
                     body=body,
