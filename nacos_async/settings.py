@@ -89,6 +89,13 @@ class NacosSettings(BaseModel):
             parse_server_address(value, default_port=DEFAULT_ENDPOINT_PORT)
         return value
 
+    @field_validator("ca_file", "client_cert", "client_key")
+    @classmethod
+    def _check_file(cls, value: str | None) -> str | None:
+        if value is not None and not os.path.isfile(value):
+            raise ValueError(f"no such file: {value!r}")
+        return value
+
     @field_validator("namespace")
     @classmethod
     def _check_namespace(cls, value: str) -> str:

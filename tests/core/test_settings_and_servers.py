@@ -90,6 +90,8 @@ def test_settings_read_nacos_environment_variables(monkeypatch: pytest.MonkeyPat
         ({"token_placement": "cookie"}, "token_placement"),
         ({"api_version": "v2"}, "api_version"),
         ({"usrname": "typo"}, "usrname"),
+        ({"ca_file": "/no/such/ca.pem"}, "no such file: '/no/such/ca.pem'"),
+        ({"client_key": "/no/key.pem"}, "no such file: '/no/key.pem'"),
     ],
 )
 def test_bad_settings_name_the_field(options: dict[str, Any], match: str) -> None:
