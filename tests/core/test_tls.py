@@ -43,7 +43,7 @@ async def test_an_untrusted_certificate_is_refused_by_default(
 ) -> None:
     port, _ = tls_server
     async with NacosClient(f"https://127.0.0.1:{port}", max_attempts=1) as client:
-        with pytest.raises(NacosConnectionError, match="(?i)certificate"):
+        with pytest.raises(NacosConnectionError, match=r"(?i)certificate"):
             await client.request("GET", "/v1/ns/operator/metrics")
 
 
