@@ -202,6 +202,10 @@ class Transport:
         token: Token | None,
     ) -> Response:
         method, path, data, timeout = call.method, call.path, call.data, call.timeout
+        if not self._open:  # closed while this call waited for a slot, a token or a retry
+            raise NacosClosedError(
+                "client closed while the request was pending", method=method, path=path
+            )
         query = dict(call.params or {})
         head = dict(call.headers or {})
         if token is not None:
