@@ -220,6 +220,15 @@ class NacosDevServer:
         return self.jwt.sign(username, exp), exp
 
     @property
+    def admin_username(self) -> str:
+        """The built-in admin user's name (``username=``)."""
+        return self._username
+
+    @property
+    def admin_password(self) -> str:
+        return self._password
+
+    @property
     def secret_key(self) -> str:
         """The current base64 secret (changes on ``rotate_secret``)."""
         return self.jwt.secret
