@@ -138,10 +138,9 @@ async def test_v1_login_without_password_is_spring_400(http: aiohttp.ClientSessi
 
 
 async def test_login_get_is_405(http: aiohttp.ClientSession) -> None:
-    async with NacosDevServer() as server:
-        async with http.get(f"{server.url}/v1/auth/login") as resp:
-            assert resp.status == 405
-            assert (await resp.json())["error"] == "Method Not Allowed"
+    async with NacosDevServer() as server, http.get(f"{server.url}/v1/auth/login") as resp:
+        assert resp.status == 405
+        assert (await resp.json())["error"] == "Method Not Allowed"
 
 
 CONFIG = "/v1/cs/configs?dataId=app&group=DEFAULT_GROUP"
