@@ -119,12 +119,11 @@ async def test_wrong_password(
     http: aiohttp.ClientSession, flavor: str, status: int, body: str
 ) -> None:
     async with NacosDevServer(flavor=flavor) as server:  # type: ignore[arg-type]
-        async with http.post(
-            f"{server.url}/v1/auth/users/login", data={"username": "nacos", "password": "x"}
-        ) as resp:
-            assert resp.status == status
-            text = await resp.text()
-            assert (text if flavor == "2.x" else json.loads(text)["message"]) == body
+        url = f"{server.url}/v1/auth/users/login"
+        resp = await http.post(url, data={"username": "nacos", "password": "x"})
+        assert resp.status == status
+        text = await resp.text()
+        assert (text if flavor == "2.x" else json.loads(text)["message"]) == body
 
 
 async def test_v1_login_without_password_is_spring_400(http: aiohttp.ClientSession) -> None:
@@ -259,9 +258,9 @@ async def test_deleted_user_token_still_works_until_it_expires(
 
 async def test_browser_accept_gets_whitelabel_page(http: aiohttp.ClientSession) -> None:
     async with NacosDevServer() as server:
-        async with http.get(f"{server.url}{CONFIG}", headers={"Accept": "text/html"}) as resp:
-            assert resp.status == 403
-            assert "<div>user not found!</div>" in await resp.text()
+        resp = await http.get(f"{server.url}{CONFIG}", headers={"Accept": "text/html"})
+        assert resp.status == 403
+        assert "<div>user not found!</div>" in await resp.text()
 
 
 def test_secret_key_must_decode_to_32_bytes() -> None:

@@ -103,8 +103,8 @@ async def test_bad_beat_json(http: aiohttp.ClientSession, beat: str) -> None:
 
 async def test_service_list_requires_paging(http: aiohttp.ClientSession) -> None:
     async with NacosDevServer(auth=False) as server:
-        async with http.get(f"{server.url}/v1/ns/service/list?pageNo=1") as resp:
-            assert (resp.status, await resp.text()) == (400, "Param 'pageSize' is required.")
+        resp = await http.get(f"{server.url}/v1/ns/service/list?pageNo=1")
+        assert (resp.status, await resp.text()) == (400, "Param 'pageSize' is required.")
 
 
 async def _still_serving(http: aiohttp.ClientSession, server: NacosDevServer) -> None:

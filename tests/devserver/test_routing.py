@@ -90,6 +90,6 @@ async def test_unknown_v1_ns_api_is_501(http: aiohttp.ClientSession, flavor: str
 
 async def test_outside_context_path_is_404(http: aiohttp.ClientSession) -> None:
     async with NacosDevServer() as server:
-        async with http.get(f"http://{server.address}/v1/cs/configs") as resp:
-            assert resp.status == 404
-            assert (await resp.json())["path"] == "/v1/cs/configs"
+        resp = await http.get(f"http://{server.address}/v1/cs/configs")
+        assert resp.status == 404
+        assert (await resp.json())["path"] == "/v1/cs/configs"
