@@ -9,7 +9,8 @@ import aiohttp
 import pytest
 
 from nacos_async.testing import NacosDevServer
-from tests.devserver.conftest import login
+
+from ._helpers import login
 
 MESSAGES = {
     "2.x": {

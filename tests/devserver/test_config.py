@@ -11,7 +11,8 @@ import aiohttp
 import pytest
 
 from nacos_async.testing import NacosDevServer
-from tests.devserver.conftest import login
+
+from ._helpers import login
 
 V1 = "/v1/cs/configs"
 

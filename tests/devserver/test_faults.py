@@ -10,7 +10,8 @@ import aiohttp
 import pytest
 
 from nacos_async.testing import FakeClock, NacosDevServer
-from tests.devserver.conftest import login
+
+from ._helpers import login
 
 CFG = "/v1/cs/configs?dataId=a&group=DEFAULT_GROUP"
 
