@@ -1,5 +1,7 @@
 """Test support: a Nacos-compatible dev server, a fake clock and pytest fixtures."""
 
+from nacos_async.testing._stats import DevServerStats
 from nacos_async.testing.clock import FakeClock
+from nacos_async.testing.server import NacosDevServer
 
-__all__ = ["FakeClock"]
+__all__ = ["DevServerStats", "FakeClock", "NacosDevServer"]

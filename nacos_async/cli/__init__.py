@@ -1,0 +1,31 @@
+"""The ``nacos-async`` command: one module per subcommand, each exposing ``add_parser``."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+
+from nacos_async.cli import dev_server
+
+SUBCOMMANDS = (dev_server,)
+"""Modules with ``add_parser(subparsers)``; each sets ``func(args) -> int`` as a default."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="nacos-async", description="nacos-async tools")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in SUBCOMMANDS:
+        module.add_parser(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``nacos-async`` script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func = getattr(args, "func", None)
+    if func is None:
+        parser.print_help()
+        return 2
+    result: int = func(args)
+    return result

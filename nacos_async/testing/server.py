@@ -1,0 +1,500 @@
+"""``NacosDevServer``: lifecycle, request pipeline (faults, flavor gate, auth) and fault switches.
+
+The pipeline mirrors the real filter chain: compatibility (410) before auth (403) before the
+controller, so a client sees the same answer in the same situation as against Java Nacos.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import time
+from collections.abc import Callable, Coroutine
+from types import TracebackType
+from typing import Any, Self
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+from multidict import MultiDict, MultiDictProxy
+
+from nacos_async.clock import SYSTEM_CLOCK, Clock
+from nacos_async.testing import _routes_auth, _routes_config, _routes_control, _routes_naming
+from nacos_async.testing._auth import JwtCodec, UserStore, new_secret
+from nacos_async.testing._config_store import ConfigStore, normalize_namespace
+from nacos_async.testing._errors import (
+    FLAVORS,
+    ApiError,
+    AuthFailure,
+    Flavor,
+    auth_message,
+    spring_error,
+    text,
+)
+from nacos_async.testing._faults import Faults
+from nacos_async.testing._naming_store import NamingStore, split_service
+from nacos_async.testing._routing import Ctx, Router, merge_params
+from nacos_async.testing._stats import DevServerStats
+
+access_logger = logging.getLogger("nacos_async.testing.access")
+_SECRET_PARAMS = {"accesstoken", "password", "token", "secretkey", "sk"}
+CONTROL_PREFIX = "/__dev__/"
+
+
+class _DroppedResponse(web.Response):
+    """Returned after aborting the connection on purpose; never reaches the wire."""
+
+
+class NacosDevServer:
+    """A Nacos-compatible HTTP server for tests and local development.
+
+    Use ``async with NacosDevServer() as server`` or ``await start()`` / ``await close()``.
+    ``flavor`` picks the Nacos generation to imitate: "2.x" (v1+v2), "3.1" (v1 client APIs + v3,
+    v2 and v1 admin answer 410) or "3.2" (v3 and the v1 login only).
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        auth: bool = True,
+        username: str = "nacos",
+        password: str = "nacos",
+        token_ttl: int = 18000,
+        flavor: Flavor = "2.x",
+        secret_key: str | None = None,
+        admin_auth: bool | None = None,
+        identity_key: str | None = "serverIdentity",
+        identity_value: str | None = "security",
+        clock: Clock | None = None,
+        wall_time: Callable[[], float] = time.time,
+        data_dir: str | os.PathLike[str] | None = None,
+        long_poll_min_hold: float = 10.0,
+        max_form_size: int = 2 * 1024 * 1024,
+        context_path: str = "/nacos",
+    ) -> None:
+        if flavor not in FLAVORS:
+            raise ValueError(f"flavor must be one of {FLAVORS}, not {flavor!r}")
+        if token_ttl <= 0:
+            raise ValueError(f"token_ttl must be positive: {token_ttl!r}")
+        self.host = host
+        self._requested_port = port
+        self.auth = auth
+        self.admin_auth = True if admin_auth is None else admin_auth
+        self.flavor: Flavor = flavor
+        self.token_ttl = token_ttl
+        self.identity_key = identity_key
+        self.identity_value = identity_value
+        self.long_poll_min_hold = long_poll_min_hold
+        self.max_form_size = max_form_size
+        self.context_path = "/" + context_path.strip("/") if context_path.strip("/") else ""
+        self._wall_time = wall_time
+        self.clock_offset = 0.0
+        self._username, self._password = username, password
+        self.jwt = JwtCodec(secret_key or new_secret(), self.wall_time)
+        self.users = UserStore()
+        self._init_users()
+        self.configs = ConfigStore(data_dir, self.wall_time)
+        self.naming = NamingStore(clock or SYSTEM_CLOCK)
+        self.stats = DevServerStats()
+        self.faults = Faults()
+        self._router = Router(
+            _routes_auth.routes() + _routes_config.routes() + _routes_naming.routes()
+        )
+        self._runner: web.AppRunner | None = None
+        self._site: web.SockSite | None = None
+        self._port: int | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._closing: asyncio.Event | None = None  # created in start(), on the serving loop
+        self.paused = False
+
+    # ----- lifecycle --------------------------------------------------------------------------
+    async def start(self) -> Self:
+        """Bind and serve; ``port=0`` picks a free port (see ``address``)."""
+        if self._runner is not None:
+            raise RuntimeError("the dev server is already started")
+        app = web.Application(client_max_size=max(32 * 1024 * 1024, self.max_form_size * 2))
+        app.middlewares.append(self._log_middleware)
+        app.router.add_route("*", "/{tail:.*}", self._dispatch)
+        self._runner = web.AppRunner(
+            app, access_log=None, handle_signals=False, handler_cancellation=True
+        )
+        await self._runner.setup()
+        self._closing = asyncio.Event()
+        await self._bind()
+        return self
+
+    async def close(self) -> None:
+        """Stop serving, end parked listeners and background tasks; safe to call twice."""
+        runner, self._runner = self._runner, None
+        if runner is None:
+            return
+        if self._closing is not None:
+            self._closing.set()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self.configs.wake_all()
+        await self._unbind()
+        await runner.cleanup()
+
+    async def __aenter__(self) -> Self:
+        return await self.start()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def _bind(self) -> None:
+        assert self._runner is not None
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((self.host, self._port if self._port is not None else self._requested_port))
+            sock.setblocking(False)
+            self._site = web.SockSite(self._runner, sock)
+            await self._site.start()
+        except BaseException:
+            sock.close()
+            raise
+        self._port = sock.getsockname()[1]
+        self.paused = False
+
+    async def _unbind(self) -> None:
+        """Close the listening socket and every open connection."""
+        if self._site is not None:
+            site, self._site = self._site, None
+            await site.stop()
+        self._abort_connections()
+
+    def _abort_connections(self) -> int:
+        if self._runner is None or self._runner.server is None:
+            return 0
+        handlers = self._runner.server.connections
+        for handler in handlers:
+            transport = handler.transport
+            if transport is not None:
+                transport.abort()
+        return len(handlers)
+
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
+        """Run a background task owned by the server (cancelled on close)."""
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # ----- addresses ---------------------------------------------------------------------------
+    @property
+    def port(self) -> int:
+        if self._port is None:
+            raise RuntimeError("the dev server is not started")
+        return self._port
+
+    @property
+    def address(self) -> str:
+        """``host:port``, what clients take as a server address."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
+
+    @property
+    def url(self) -> str:
+        """Base URL including the context path, e.g. ``http://127.0.0.1:8848/nacos``."""
+        return f"http://{self.address}{self.context_path}"
+
+    # ----- time and tokens ---------------------------------------------------------------------
+    def wall_time(self) -> float:
+        """The server's epoch seconds: the injected wall clock plus ``clock_offset``."""
+        return self._wall_time() + self.clock_offset
+
+    def issue_token(self, username: str, ttl: int | None = None) -> tuple[str, int]:
+        """A token for ``username`` and its ``exp`` (epoch seconds)."""
+        exp = int(self.wall_time()) + (self.token_ttl if ttl is None else ttl)
+        return self.jwt.sign(username, exp), exp
+
+    @property
+    def admin_username(self) -> str:
+        """The built-in admin user's name (``username=``)."""
+        return self._username
+
+    @property
+    def admin_password(self) -> str:
+        return self._password
+
+    @property
+    def secret_key(self) -> str:
+        """The current base64 secret (changes on ``rotate_secret``)."""
+        return self.jwt.secret
+
+    def _init_users(self) -> None:
+        self.users = UserStore()
+        self.users.add(self._username, self._password, admin=True)
+
+    def add_user(
+        self,
+        username: str,
+        password: str,
+        *,
+        admin: bool = False,
+        permissions: list[tuple[str, str]] | None = None,
+    ) -> None:
+        """Add a user; ``permissions`` are ``(resource pattern, "r"|"w"|"rw")`` pairs."""
+        self.users.add(username, password, admin=admin, permissions=permissions)
+
+    def remove_user(self, username: str) -> None:
+        """Delete the login; tokens already issued keep working (as in Nacos)."""
+        self.users.remove(username)
+
+    # ----- fault switches ----------------------------------------------------------------------
+    def rotate_secret(self, secret_key: str | None = None) -> str:
+        """New secret key: every issued token now fails with "Invalid signature"."""
+        self.stats.faults["rotate_secret"] += 1
+        return self.jwt.rotate(secret_key)
+
+    def expire_tokens(self) -> None:
+        """Every token issued so far now fails with "token expired!"."""
+        self.stats.faults["expire_tokens"] += 1
+        self.jwt.expire_all()
+
+    def set_token_ttl(self, seconds: int) -> None:
+        """TTL of tokens issued from now on."""
+        if seconds <= 0:
+            raise ValueError(f"token TTL must be positive: {seconds!r}")
+        self.token_ttl = seconds
+
+    def skew_clock(self, seconds: float) -> None:
+        """Move the server's wall clock (token ``exp`` checks) by ``seconds``."""
+        self.clock_offset += seconds
+
+    def set_latency(self, seconds: float) -> None:
+        """Delay every (non-control) request by ``seconds`` before handling it."""
+        self.faults.latency = max(0.0, seconds)
+
+    def fail_next(
+        self, count: int = 1, status: int = 500, *, body: str = "", path: str | None = None
+    ) -> None:
+        """Answer the next ``count`` requests (under ``path``) with ``status``; 0 drops them."""
+        self.faults.add_failures(count, status, body, path)
+
+    def reset_connections(self) -> int:
+        """Abort every open connection (held long-polls included); returns how many."""
+        self.stats.faults["reset_connections"] += 1
+        return self._abort_connections()
+
+    async def pause(self) -> None:
+        """Close the listening socket and open connections: new connections are refused."""
+        self.stats.faults["pause"] += 1
+        await self._unbind()
+        self.paused = True
+
+    async def resume(self) -> None:
+        """Listen again on the same port."""
+        if self._runner is None:
+            raise RuntimeError("the dev server is not started")
+        if self._site is None:
+            await self._bind()
+
+    def forget_instances(self) -> None:
+        """Drop every service and instance: beats get 20404 / 21003 until re-registered."""
+        self.stats.faults["forget_instances"] += 1
+        self.naming.clear()
+
+    async def restart(self, keep_state: bool = True) -> None:
+        """Drop connections and listen again on the same port.
+
+        With ``keep_state=False`` the server comes back as a fresh process would: configs
+        from the data directory only, no instances, default users, no faults. The secret key
+        survives (it is configuration), so tokens still verify.
+        """
+        self.stats.faults["restart"] += 1
+        await self._unbind()
+        if not keep_state:
+            self.configs.load()
+            self.naming.clear()
+            self._init_users()
+            self.faults.clear()
+        self.configs.wake_all()
+        await self._bind()
+
+    # ----- convenience for tests ---------------------------------------------------------------
+    def publish_config(
+        self,
+        data_id: str,
+        content: str,
+        group: str = "DEFAULT_GROUP",
+        namespace: str = "public",
+        type: str | None = None,
+    ) -> str:
+        """Store a config directly (wakes listeners); returns its MD5."""
+        return self.configs.publish(namespace, group, data_id, content, type=type).md5
+
+    def get_config(
+        self, data_id: str, group: str = "DEFAULT_GROUP", namespace: str = "public"
+    ) -> str | None:
+        item = self.configs.get(namespace, group, data_id)
+        return item.content if item else None
+
+    async def wait_for_listeners(self, count: int = 1, *, within: float = 5.0) -> None:
+        """Wait until ``count`` long-poll requests are parked (to publish at the right time)."""
+        async with asyncio.timeout(within):
+            await self.configs.wait_for_listeners(count)
+
+    # ----- responses ---------------------------------------------------------------------------
+    def spring_error(self, request: web.Request, status: int, message: str) -> web.Response:
+        accept = request.headers.get("Accept", "")
+        return spring_error(status, message, request.path, epoch=self.wall_time(), accept=accept)
+
+    def not_found(self, request: web.Request) -> web.Response:
+        """Spring's 404 for an unmapped path (the way clients detect an absent API)."""
+        if self.flavor == "2.x":
+            message = "No message available"
+        else:
+            rel = request.path[len(self.context_path) :].lstrip("/")
+            message = f"No static resource {rel}."
+        return self.spring_error(request, 404, message)
+
+    # ----- pipeline ----------------------------------------------------------------------------
+    @web.middleware
+    async def _log_middleware(
+        self, request: web.Request, handler: Callable[[web.Request], Any]
+    ) -> web.StreamResponse:
+        started = time.perf_counter()
+        status = 500
+        try:
+            response: web.StreamResponse = await handler(request)
+            status = 0 if isinstance(response, _DroppedResponse) else response.status
+            return response
+        except asyncio.CancelledError:
+            status = 0  # the connection went away (dropped by a fault or by the client)
+            raise
+        finally:
+            self.stats.statuses[status] += 1
+            if access_logger.isEnabledFor(logging.INFO):
+                access_logger.info(
+                    '%s "%s %s" %s %.1fms',
+                    request.remote,
+                    request.method,
+                    redact(request),
+                    status if status else "dropped",
+                    (time.perf_counter() - started) * 1000,
+                )
+
+    async def _dispatch(self, request: web.Request) -> web.StreamResponse:
+        path = request.path
+        if path.startswith(CONTROL_PREFIX):
+            return await _routes_control.handle(self, request)
+        await self._fault_delay()
+        rule = self.faults.take(path[len(self.context_path) :])
+        if rule is not None:
+            self.stats.faults[f"fail:{rule.status}"] += 1
+            if rule.status == 0:
+                return self._drop(request)
+            if rule.body:
+                return text(rule.body, status=rule.status)
+            return self.spring_error(request, rule.status, "injected fault")
+        if self.context_path and not path.startswith(self.context_path + "/"):
+            self.stats.requests[f"{request.method} {path}"] += 1
+            return self.not_found(request)
+        sub = path[len(self.context_path) :]
+        route, refusal = self._router.resolve(self, request, sub)
+        self.stats.requests[route.name if route else f"{request.method} {sub}"] += 1
+        if refusal is not None or route is None:
+            assert refusal is not None
+            return refusal
+        try:
+            ctx = Ctx(request, await self._params(request), self, route)
+            ctx.user = self._authenticate(ctx)
+            return await route.handler(ctx)
+        except ApiError as error:
+            return error.response
+
+    @staticmethod
+    def _drop(request: web.Request) -> web.StreamResponse:
+        """Abort the connection; the response returned is never written (status 0 in stats)."""
+        if request.transport is not None:
+            request.transport.abort()
+        return _DroppedResponse(status=204)
+
+    async def _fault_delay(self) -> None:
+        if self.faults.latency > 0 and self._closing is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._closing.wait(), self.faults.latency)
+
+    async def _params(self, request: web.Request) -> MultiDictProxy[str]:
+        """Query plus form body; a form over ``max_form_size`` is ignored, as Tomcat does."""
+        form: MultiDictProxy[str] | None = None
+        if request.can_read_body and request.content_type == "application/x-www-form-urlencoded":
+            body = await request.read()
+            if len(body) <= self.max_form_size:
+                decoded = body.decode(request.charset or "utf-8", "replace")
+                form = MultiDictProxy(MultiDict(parse_qsl(decoded, keep_blank_values=True)))
+        return merge_params(request.query, form)
+
+    def _authenticate(self, ctx: Ctx) -> str | None:
+        """The auth filter: identity bypass, token or username/password, then permission."""
+        route = ctx.route
+        if route.secured is None:
+            return None
+        admin = route.admin and self.flavor != "2.x"
+        if not (self.admin_auth if admin else self.auth):
+            return None
+        headers = ctx.request.headers
+        key, value = self.identity_key, self.identity_value
+        if key and value and headers.get(key) == value:
+            return None
+        identity = {name: headers.get(name) for name in _IDENTITY}
+        lowered = {k.lower(): v for k, v in ctx.params.items()}
+        for name in _IDENTITY:
+            if name.lower() in lowered:
+                identity[name] = lowered[name.lower()]
+        try:
+            bearer = identity["Authorization"] or ""
+            token = bearer[7:] if bearer.startswith("Bearer ") else identity["accessToken"]
+            if token:
+                user, _ = self.jwt.verify(token)
+            else:
+                name, pwd = identity["username"] or "", identity["password"] or ""
+                user = self.users.check_password(name, pwd).name
+            self.users.authorize(user, self._resource(ctx), route.action)
+            return user
+        except AuthFailure as failure:
+            message = auth_message(self.flavor, failure.kind)
+            self.stats.forbidden[message] += 1
+            raise ApiError(self.spring_error(ctx.request, 403, message)) from None
+
+    @staticmethod
+    def _resource(ctx: Ctx) -> str:
+        """``namespaceId:group:config/dataId`` or ``...:naming/serviceName``."""
+        p = ctx.params
+        if ctx.route.secured == "namespace":
+            return "console/namespaces"
+        namespace = normalize_namespace(p.get("tenant") or p.get("namespaceId"))
+        if ctx.route.secured == "config":
+            group = p.get("group") or p.get("groupName") or "*"
+            return f"{namespace}:{group}:config/{p.get('dataId') or '*'}"
+        service = p.get("serviceName") or ""
+        if not service:
+            return f"{namespace}:{p.get('groupName') or '*'}:naming/*"
+        group, name = split_service(service, p.get("groupName"))
+        return f"{namespace}:{group}:naming/{name}"
+
+
+_IDENTITY = ("Authorization", "accessToken", "username", "password")
+
+
+def redact(request: web.Request) -> str:
+    """The path and query with secret values replaced (safe for logs)."""
+    if not request.query_string:
+        return request.path
+    parts = [
+        f"{key}=***" if key.lower() in _SECRET_PARAMS else f"{key}={value}"
+        for key, value in parse_qsl(request.query_string, keep_blank_values=True)
+    ]
+    return f"{request.path}?{'&'.join(parts)}"
