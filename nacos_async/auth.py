@@ -16,7 +16,7 @@ from typing import Literal
 
 from pydantic import SecretStr
 
-from nacos_async.errors import NacosApiUnavailableError, NacosAuthError
+from nacos_async.errors import NacosApiUnavailableError, NacosAuthError, NacosServerError
 from nacos_async.response import Response
 
 LOGIN_V3 = "/v3/auth/user/login"
@@ -82,6 +82,18 @@ class PasswordLogin:
                     raise
                 self._paths = self._paths[index + 1 :]  # remember: this server has no v3 login
                 continue
+            except NacosServerError as exc:
+                if not _says_bad_credentials(exc.server_message):
+                    raise
+                # Nacos 3.x on port 8848 answers a wrong password with a 500
+                raise NacosAuthError(
+                    f"login refused for user {self._username!r}",
+                    method=exc.method,
+                    path=exc.path,
+                    server=exc.server,
+                    status=exc.status,
+                    server_message=exc.server_message,
+                ) from None
             except NacosAuthError as exc:
                 raise NacosAuthError(
                     f"login refused for user {self._username!r}",
@@ -93,6 +105,11 @@ class PasswordLogin:
                 ) from None
             return parse_login_response(response)
         raise AssertionError("unreachable: the last login path raises or returns")
+
+
+def _says_bad_credentials(message: str | None) -> bool:
+    lowered = (message or "").lower()
+    return "user not found" in lowered or "unknown user" in lowered
 
 
 def parse_login_response(response: Response) -> LoginResult:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 logger = logging.getLogger("nacos_async")
+logger.addHandler(logging.NullHandler())  # a library logs only where the app asks it to
 
 
 @dataclass

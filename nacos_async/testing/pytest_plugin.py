@@ -8,14 +8,16 @@ indirect=True)`` (a string is a flavor, a dict is keyword arguments).
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import pytest_asyncio
 
 from nacos_async.testing.server import NacosDevServer
+
+if TYPE_CHECKING:
+    from nacos_async.client import NacosClient
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -50,11 +52,11 @@ async def nacos_server(request: pytest.FixtureRequest) -> AsyncIterator[NacosDev
 
 
 @pytest_asyncio.fixture
-async def nacos_client(nacos_server: NacosDevServer) -> AsyncIterator[Any]:
+async def nacos_client(nacos_server: NacosDevServer) -> AsyncIterator[NacosClient]:
     """A ``nacos_async.NacosClient`` logged in to ``nacos_server`` as its admin user."""
-    # Imported lazily: the client is built on another branch, and users may only want the server.
-    client_class = getattr(importlib.import_module("nacos_async"), "NacosClient")  # noqa: B009
-    client = client_class(
+    from nacos_async.client import NacosClient
+
+    client = NacosClient(
         nacos_server.address,
         username=nacos_server.admin_username,
         password=nacos_server.admin_password,
