@@ -3,62 +3,21 @@
 The server runs in its own process (``python -m nacos_async.testing``), so the figures are the
 server's, not shared with the load generator; its memory is read from /proc (Linux).
 
-    python benchmarks/devserver_bench.py [--duration 5] [--concurrency 64] [--polls 10000]
+    python -m benchmarks.devserver_bench [--duration 5] [--concurrency 64] [--polls 10000]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import os
-import resource
-import socket
 import sys
 import time
-from pathlib import Path
 
 import aiohttp
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def rss_mb(pid: int) -> float | None:
-    """Resident memory of ``pid`` in MiB (None where /proc is missing)."""
-    status = Path(f"/proc/{pid}/status")
-    if not status.exists():
-        return None
-    for line in status.read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return None
-
-
-def raise_fd_limit(wanted: int) -> int:
-    """Lift the soft open-files limit (inherited by the server process)."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    target = min(hard, max(soft, wanted)) if hard != resource.RLIM_INFINITY else max(soft, wanted)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
-    return target
-
-
-async def wait_until_up(base: str, proc: asyncio.subprocess.Process) -> None:
-    async with aiohttp.ClientSession() as http:
-        for _ in range(200):
-            if proc.returncode is not None:
-                raise RuntimeError("the dev server exited")
-            with contextlib.suppress(aiohttp.ClientError):
-                async with http.get(f"{base}/nacos/v1/ns/operator/metrics") as resp:
-                    if resp.status == 200:
-                        return
-            await asyncio.sleep(0.05)
-    raise RuntimeError("the dev server did not start")
+from benchmarks._harness import free_port, raise_fd_limit, rss_mb, wait_until_up
 
 
 async def bench_get(base: str, duration: float, concurrency: int) -> tuple[float, int]:

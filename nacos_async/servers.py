@@ -7,6 +7,7 @@ import random
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from urllib.parse import urlsplit
 
 DEFAULT_PORT = 8848
@@ -24,7 +25,7 @@ class ServerAddress:
     host: str
     port: int
 
-    @property
+    @cached_property
     def netloc(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"{host}:{self.port}"

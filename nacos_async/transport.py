@@ -80,7 +80,8 @@ class Transport:
         self._owns_session = session is None
         self._rng = rng or random.Random()
         self._backoff = Backoff(base=settings.retry_backoff, cap=max(settings.retry_backoff, 5.0))
-        self._slots = anyio.Semaphore(settings.pool_size)
+        # fast_acquire: no scheduling round-trip when a slot is free (the common case)
+        self._slots = anyio.Semaphore(settings.pool_size, fast_acquire=True)
         self._open = False
         self.tokens: TokenManager | None = None
         self.signer: AccessKeySigner | None = None
@@ -263,6 +264,8 @@ class Transport:
                 f"answer of {raw.content_length} bytes exceeds max_response_bytes={limit}",
                 method=method, path=path, server=str(server), status=raw.status,
             )  # fmt: skip
+        if raw.content_length is not None:  # known and within the limit: one read
+            return await raw.read()
         body = bytearray()
         async for chunk in raw.content.iter_chunked(_CHUNK):
             body += chunk

@@ -1,0 +1,113 @@
+"""What every benchmark shares: a dev server in its own process, and the machine's description.
+
+The server runs apart from the client (``python -m nacos_async.testing``) so that the client
+process's CPU time is the client's alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import platform
+import resource
+import socket
+import sys
+from collections.abc import AsyncIterator
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def rss_mb(pid: int | None = None) -> float | None:
+    """Resident memory of ``pid`` (default: this process) in MiB (None where /proc is missing)."""
+    status = Path(f"/proc/{pid or os.getpid()}/status")
+    if not status.exists():
+        return None
+    for line in status.read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return None
+
+
+def raise_fd_limit(wanted: int) -> int:
+    """Lift the soft open-files limit (inherited by the server process)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = min(hard, max(soft, wanted)) if hard != resource.RLIM_INFINITY else max(soft, wanted)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    return target
+
+
+async def wait_until_up(base: str, proc: asyncio.subprocess.Process) -> None:
+    async with aiohttp.ClientSession() as http:
+        for _ in range(200):
+            if proc.returncode is not None:
+                raise RuntimeError("the dev server exited")
+            with contextlib.suppress(aiohttp.ClientError):
+                async with http.get(f"{base}/nacos/v1/ns/operator/metrics") as resp:
+                    if resp.status == 200:
+                        return
+            await asyncio.sleep(0.05)
+    raise RuntimeError("the dev server did not start")
+
+
+@contextlib.asynccontextmanager
+async def dev_server_process(*options: str) -> AsyncIterator[tuple[str, int]]:
+    """Run ``python -m nacos_async.testing`` on a free port; yields (base URL, pid)."""
+    port = free_port()
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "nacos_async.testing", "--port", str(port), "--quiet", *options
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        await wait_until_up(base, proc)
+        yield base, proc.pid
+    finally:
+        proc.terminate()
+        await proc.wait()
+
+
+async def control(base: str, action: str, **params: Any) -> None:
+    """Call a dev-server fault switch (``/__dev__/<action>``)."""
+    async with aiohttp.ClientSession() as http:
+        query = {k: str(v) for k, v in params.items()}
+        async with http.post(f"{base}/__dev__/{action}", params=query) as resp:
+            resp.raise_for_status()
+
+
+def environment() -> dict[str, Any]:
+    """CPU, Python and package versions, recorded next to every result."""
+    cpu = platform.processor() or platform.machine()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    versions = {}
+    for name in ("nacos-async", "aiohttp", "anyio", "pydantic", "nacos-sdk-python"):
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            versions[name] = metadata.version(name)
+    return {
+        "cpu": cpu,
+        "cpus": os.cpu_count(),
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "packages": versions,
+    }
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
