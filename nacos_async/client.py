@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import random
 from collections.abc import Awaitable, Callable, Mapping
+from functools import cached_property
 from types import TracebackType
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 import aiohttp
 import anyio
@@ -29,6 +30,9 @@ from nacos_async.signing import AccessKeySigner, Resource
 from nacos_async.telemetry import install as install_telemetry
 from nacos_async.token import TokenManager
 from nacos_async.transport import Transport
+
+if TYPE_CHECKING:
+    from nacos_async.naming.service import NamingService
 
 Closer = Callable[[], Awaitable[None]]
 
@@ -113,6 +117,13 @@ class NacosClient:
             f"NacosClient(servers={[str(x) for x in self._transport.servers.servers]!r}, "
             f"namespace={s.namespace!r}, {auth}, state={self._state})"
         )
+
+    @cached_property
+    def naming(self) -> NamingService:
+        """Service discovery: register, list, select, watch."""
+        from nacos_async.naming.service import NamingService
+
+        return NamingService(self, rng=self._rng)
 
     @property
     def settings(self) -> NacosSettings:
@@ -225,7 +236,7 @@ class NacosClient:
     ) -> Response:
         """Call any Nacos endpoint (path below the context path, e.g. ``/v1/ns/operator/metrics``)
         with the client's failover, retries and token handling."""
-        if self._state != "running":
+        if self._state not in ("running", "closing"):  # closers may still send while closing
             raise NacosClosedError(f"client is {self._state}; use `async with` or `await start()`")
         return await self._transport.request(
             method,

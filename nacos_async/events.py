@@ -30,6 +30,9 @@ class ClientStats:
     auth_errors: int = 0
     permission_errors: int = 0
     background_errors: int = 0
+    heartbeats: int = 0
+    heartbeat_failures: int = 0
+    reregistrations: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -58,6 +61,9 @@ _KINDS: dict[str, tuple[str | None, int]] = {
     "auth_error": ("auth_errors", logging.WARNING),
     "permission_error": ("permission_errors", logging.WARNING),
     "background_error": ("background_errors", logging.WARNING),
+    "heartbeat": ("heartbeats", logging.DEBUG),
+    "heartbeat_failed": ("heartbeat_failures", logging.WARNING),
+    "reregister": ("reregistrations", logging.INFO),
 }
 
 

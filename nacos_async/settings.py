@@ -63,6 +63,18 @@ class NacosSettings(BaseModel):
     client_key: str | None = Field(None, description="Client private key (PEM) for mutual TLS.")
 
     # --- naming service options (issue 5) go here ---
+    heartbeat_interval: float = Field(
+        5.0, gt=0, le=3600, description="Seconds between heartbeats unless the server says."
+    )
+    naming_poll_interval: float = Field(
+        10.0, gt=0, le=3600, description="Seconds between polls of a watched service."
+    )
+    push_empty_protection: bool = Field(
+        True, description="Never replace a watched non-empty instance list by an empty one."
+    )
+    deregister_on_close: bool = Field(
+        True, description="Deregister this client's ephemeral instances on `close()`."
+    )
 
     @model_validator(mode="before")
     @classmethod

@@ -1,0 +1,55 @@
+"""The ``Instance`` model, read from every list shape Nacos answers with."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Instance(BaseModel):
+    """One registered instance of a service, as the server reports it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    ip: str
+    port: int
+    weight: float = 1.0
+    healthy: bool = True
+    enabled: bool = True
+    ephemeral: bool = True
+    cluster_name: str = "DEFAULT"
+    service_name: str = ""
+    metadata: dict[str, str] = Field(default_factory=dict)
+    instance_id: str | None = None
+
+    @property
+    def address(self) -> str:
+        return f"[{self.ip}]:{self.port}" if ":" in self.ip else f"{self.ip}:{self.port}"
+
+    @classmethod
+    def from_wire(cls, raw: Mapping[str, Any]) -> Instance:
+        """Read a host of a 1.x, 2.x or 3.x list answer (names differ slightly)."""
+        service = str(raw.get("serviceName") or "")
+        metadata = raw.get("metadata") or {}
+        return cls(
+            ip=raw["ip"],
+            port=raw["port"],
+            weight=raw.get("weight", 1.0),
+            healthy=raw.get("healthy", raw.get("valid", True)),
+            enabled=raw.get("enabled", True),
+            ephemeral=raw.get("ephemeral", True),
+            cluster_name=raw.get("clusterName") or "DEFAULT",
+            service_name=service.split("@@", 1)[-1],
+            metadata={str(k): str(v) for k, v in dict(metadata).items()},
+            instance_id=raw.get("instanceId"),
+        )
+
+    def same_as(self, other: Instance) -> bool:
+        """Same instance identity (cluster, ip, port), whatever its state."""
+        return (self.cluster_name, self.ip, self.port) == (
+            other.cluster_name,
+            other.ip,
+            other.port,
+        )

@@ -1,0 +1,183 @@
+"""Heartbeats and watches on a fake clock shared by the client and the dev server."""
+
+from __future__ import annotations
+
+import anyio
+import pytest
+
+from nacos_async import NacosClient
+from nacos_async.naming import Instance
+from nacos_async.testing import FakeClock, NacosDevServer
+
+from .helpers import EventCounter
+
+FLAVORS = ["2.x", "3.1", "3.2"]
+
+
+def server_instances(server: NacosDevServer, service: str = "orders") -> list[tuple[str, bool]]:
+    for svc in server.naming.list_services("public", "DEFAULT_GROUP"):
+        if svc.name == service:
+            return sorted((i.ip, i.healthy) for i in svc.instances.values())
+    return []
+
+
+async def beat_for(
+    clock: FakeClock, beats: EventCounter, seconds: float, *, every: float = 5.0
+) -> None:
+    """Move time forward interval by interval, waiting each time for the beats to be sent."""
+    for _ in range(int(seconds // every)):
+        expected = beats.count + 1
+        await clock.advance(every)
+        await beats.wait_for(expected)
+
+
+@pytest.mark.parametrize("flavor", FLAVORS)
+async def test_heartbeats_keep_an_instance_past_the_server_timeouts(flavor: str) -> None:
+    clock = FakeClock()
+    async with NacosDevServer(flavor=flavor, clock=clock) as server:
+        async with NacosClient(
+            server.address, username="nacos", password="nacos", clock=clock
+        ) as client:
+            beats = EventCounter(client, "heartbeat")
+            await client.naming.register_instance("orders", "10.0.0.5", 8080)
+            # a neighbour registered once, with no heartbeats, shows the server clock at work
+            await client.request("POST", "/v1/ns/instance" if flavor != "3.2" else "/v3/client/ns/instance",
+                                 data={"serviceName": "orders", "ip": "10.0.0.9", "port": "1"})  # fmt: skip
+            await beat_for(clock, beats, 20)
+            assert server_instances(server) == [("10.0.0.5", True), ("10.0.0.9", False)]
+            await beat_for(clock, beats, 20)  # 40 s: past the 30 s removal timeout
+            assert server_instances(server) == [("10.0.0.5", True)]
+            assert client.stats.heartbeats == beats.count >= 8
+
+
+@pytest.mark.parametrize("flavor", FLAVORS)
+async def test_forgotten_instances_are_back_within_one_beat(flavor: str) -> None:
+    clock = FakeClock()
+    async with NacosDevServer(flavor=flavor, clock=clock) as server:
+        async with NacosClient(
+            server.address, username="nacos", password="nacos", clock=clock
+        ) as client:
+            beats = EventCounter(client, "heartbeat")
+            for last in range(1, 6):
+                await client.naming.register_instance("orders", f"10.0.0.{last}", 8080)
+            server.forget_instances()
+            assert server_instances(server) == []
+            await clock.advance(5.0)
+            await beats.wait_for(5)
+            assert [ip for ip, _ in server_instances(server)] == [
+                f"10.0.0.{i}" for i in range(1, 6)
+            ]
+
+
+async def test_instances_come_back_after_a_restart_that_loses_state() -> None:
+    clock = FakeClock()
+    async with NacosDevServer(flavor="3.2", clock=clock) as server:
+        async with NacosClient(server.address, username="nacos", password="nacos", clock=clock,
+                               relogin_min_interval=0) as client:  # fmt: skip
+            beats = EventCounter(client, "heartbeat")
+            await client.naming.register_instance("orders", "10.0.0.5", 8080)
+            await server.restart(keep_state=False)
+            await clock.advance(5.0)
+            await beats.wait_for(1)
+            assert server_instances(server) == [("10.0.0.5", True)]
+            assert client.stats.reregistrations == 1
+
+
+async def test_heartbeats_survive_a_burst_of_503s() -> None:
+    clock = FakeClock()
+    async with NacosDevServer(flavor="2.x", clock=clock) as server:
+        async with NacosClient(server.address, username="nacos", password="nacos", clock=clock,
+                               max_attempts=1) as client:  # fmt: skip
+            attempts = EventCounter(client, "heartbeat", "heartbeat_failed")
+            await client.naming.register_instance("orders", "10.0.0.5", 8080)
+            server.fail_next(3, 503)
+            for expected in range(1, 5):  # each advance covers one retry delay: one attempt
+                await clock.advance(5.0)
+                await attempts.wait_for(expected)
+            assert client.stats.heartbeat_failures == 3
+            assert client.stats.heartbeats >= 1 and client.stats.reregistrations == 1
+            assert server_instances(server) == [("10.0.0.5", True)]
+
+
+async def test_watch_emits_once_per_real_change_and_never_an_empty_list() -> None:
+    clock = FakeClock()
+    async with NacosDevServer(flavor="3.1", clock=clock, auth=False) as server:
+        async with (
+            NacosClient(server.address, clock=clock) as client,
+            NacosClient(server.address) as other,
+        ):
+            polls = EventCounter(client, "request")
+            seen: list[list[str]] = []
+            got = anyio.Event()
+
+            async def consume() -> None:
+                nonlocal got
+                async for hosts in client.naming.watch("orders"):
+                    seen.append([h.ip for h in hosts])
+                    got.set()
+
+            await other.naming.register_instance("orders", "10.0.0.1", 8080, ephemeral=False)
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(consume)
+                with anyio.fail_after(5):
+                    await got.wait()
+                assert seen == [["10.0.0.1"]]
+                for _ in range(3):  # no change: no emission
+                    expected = polls.count + 1
+                    await clock.advance(10.0)
+                    await polls.wait_for(expected)
+                assert seen == [["10.0.0.1"]]
+                await other.naming.register_instance("orders", "10.0.0.2", 8080, ephemeral=False)
+                got = anyio.Event()
+                await clock.advance(10.0)
+                with anyio.fail_after(5):
+                    await got.wait()
+                assert seen[-1] == ["10.0.0.1", "10.0.0.2"]
+                server.forget_instances()  # looks like an outage: keep the last list
+                for _ in range(2):
+                    expected = polls.count + 1
+                    await clock.advance(10.0)
+                    await polls.wait_for(expected)
+                assert seen == [["10.0.0.1"], ["10.0.0.1", "10.0.0.2"]]
+                tg.cancel_scope.cancel()
+
+
+async def test_watch_reports_an_empty_list_when_protection_is_off() -> None:
+    clock = FakeClock()
+    async with NacosDevServer(flavor="2.x", clock=clock, auth=False) as server:
+        async with NacosClient(server.address, clock=clock, push_empty_protection=False) as client:
+            seen: list[list[Instance]] = []
+            changed = EventCounter(client, "service_changed")
+            client.naming.subscribe("orders", seen.append)
+            await client.request(
+                "POST",
+                "/v1/ns/instance",
+                params={"serviceName": "orders", "ip": "10.0.0.1", "port": "80"},
+            )
+            await clock.advance(10.0)
+            await changed.wait_for(1)
+            server.forget_instances()
+            await clock.advance(10.0)
+            await changed.wait_for(2)
+            assert [len(hosts) for hosts in seen] == [1, 0]
+
+
+async def test_watch_iterators_end_when_the_client_closes() -> None:
+    async with NacosDevServer(auth=False) as server:
+        client = NacosClient(server.address)
+        await client.start()
+        await client.naming.register_instance("orders", "10.0.0.1", 8080)
+        lists: list[int] = []
+        first = anyio.Event()
+
+        async def consume() -> None:
+            async for hosts in client.naming.watch("orders"):
+                lists.append(len(hosts))
+                first.set()
+
+        with anyio.fail_after(5):
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(consume)
+                await first.wait()
+                await client.close()
+        assert lists == [1]
