@@ -32,6 +32,7 @@ from nacos_async.token import TokenManager
 from nacos_async.transport import Transport
 
 if TYPE_CHECKING:
+    from nacos_async.config.service import ConfigService
     from nacos_async.naming.service import NamingService
 
 Closer = Callable[[], Awaitable[None]]
@@ -117,6 +118,13 @@ class NacosClient:
             f"NacosClient(servers={[str(x) for x in self._transport.servers.servers]!r}, "
             f"namespace={s.namespace!r}, {auth}, state={self._state})"
         )
+
+    @cached_property
+    def config(self) -> ConfigService:
+        """Dynamic configuration: get, publish, delete, watch, typed models."""
+        from nacos_async.config.service import ConfigService
+
+        return ConfigService(self)
 
     @cached_property
     def naming(self) -> NamingService:

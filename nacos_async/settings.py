@@ -56,6 +56,21 @@ class NacosSettings(BaseModel):
     )
 
     # --- config service options (issue 4) go here ---
+    long_poll_timeout: float = Field(
+        30.0, ge=10, le=300, description="Seconds the server may hold a config long-poll."
+    )
+    config_poll_interval: float = Field(
+        5.0, gt=0, le=3600, description="Seconds between MD5 polls of a key (Nacos 3.2+)."
+    )
+    config_poll_budget: float = Field(
+        50.0, gt=0, le=10_000, description="Most config reads per second that MD5 polling makes."
+    )
+    snapshot_dir: str | None = Field(
+        None, description="Save every config read here; serve it when no server answers."
+    )
+    failover_dir: str | None = Field(
+        None, description="Configs placed here by hand win over the server."
+    )
 
     tls_verify: bool = Field(True, description="Verify server certificates.")
     ca_file: str | None = Field(None, description="CA bundle for TLS verification.")
