@@ -12,6 +12,7 @@ and listeners, in order per key.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import logging
 import math
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING
 
 import anyio
 
+from nacos_async._concurrent import run_all
 from nacos_async._latest import LatestSlot
 from nacos_async.background import LoopHandle
 from nacos_async.config._protocol import ConfigProtocol
@@ -129,9 +131,10 @@ class ConfigWatcher:
         with anyio.CancelScope() as scope:
             self._poll_scope = scope
             try:
-                async with anyio.create_task_group() as tg:
-                    for start in range(0, len(watched), BATCH):
-                        tg.start_soon(batch, watched[start : start + BATCH])
+                await run_all(
+                    functools.partial(batch, watched[start : start + BATCH])
+                    for start in range(0, len(watched), BATCH)
+                )
             finally:
                 self._poll_scope = None
         if scope.cancelled_caught:
@@ -150,9 +153,7 @@ class ConfigWatcher:
         if self._cursor == 0:
             self._round_started = clock.now()
         chunk = keys[self._cursor : self._cursor + max(1, math.floor(settings.config_poll_budget))]
-        async with anyio.create_task_group() as tg:
-            for key in chunk:
-                tg.start_soon(self._refresh, key)
+        await run_all(functools.partial(self._refresh, key) for key in chunk)
         self._cursor += len(chunk)
         pace = len(chunk) / settings.config_poll_budget
         if self._cursor >= len(keys):
@@ -162,9 +163,7 @@ class ConfigWatcher:
         return pace
 
     async def _read_all(self) -> None:
-        async with anyio.create_task_group() as tg:
-            for key in list(self.keys):
-                tg.start_soon(self._refresh, key)
+        await run_all(functools.partial(self._refresh, key) for key in list(self.keys))
 
     async def _refresh(self, key: ConfigKey) -> None:
         item = await self._protocol.get(key)
