@@ -20,7 +20,7 @@ async def test_crud_cas_and_missing(flavor: str) -> None:
     async with NacosDevServer(flavor=flavor) as server:
         async with NacosClient(server.address, username="nacos", password="nacos") as client:
             config = client.config
-            with pytest.raises(NacosNotFoundError, match="'app.yaml' not found"):
+            with pytest.raises(NacosNotFoundError, match=r"'app\.yaml' not found"):
                 await config.get("app.yaml")
             assert await config.get("app.yaml", default=None) is None
             await config.publish("app.yaml", "a: 1", type="yaml")

@@ -167,7 +167,7 @@ async def test_md5_polling_stays_within_its_request_budget() -> None:
 
 
 async def test_a_raising_listener_does_not_stop_the_others() -> None:
-    watcher, _, _, client = await watcher_with_keys(1)
+    watcher, _, _, _ = await watcher_with_keys(1)
     watched = next(iter(watcher.keys.values()))
     got: list[ConfigChange] = []
 
