@@ -1,0 +1,125 @@
+"""What the aiohttp and FastAPI integrations share: registering the app, live typed configs."""
+
+from __future__ import annotations
+
+import logging
+import socket
+from collections.abc import Mapping, Sequence
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from pydantic import BaseModel
+
+if TYPE_CHECKING:
+    from nacos_async.client import NacosClient
+
+logger = logging.getLogger("nacos_async")
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class ServiceRegistration:
+    """The instance an app registers on start-up and deregisters on shutdown."""
+
+    service: str
+    port: int
+    ip: str | None = None
+    group: str = "DEFAULT_GROUP"
+    cluster: str = "DEFAULT"
+    weight: float = 1.0
+    metadata: Mapping[str, str] = field(default_factory=dict)
+
+    def resolve_ip(self, client: NacosClient) -> str:
+        return self.ip or local_ip_towards(client.transport.servers.current().host)
+
+
+def local_ip_towards(host: str) -> str:
+    """The local address the OS would use to reach ``host``.
+
+    A connected UDP socket sends nothing; it only asks the routing table. Falls back to the
+    host name's address, then to loopback.
+    """
+    try:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        with socket.socket(family, socket.SOCK_DGRAM) as probe:
+            probe.connect((host, 9))
+            address: str = probe.getsockname()[0]
+            return address
+    except OSError:
+        pass
+    try:
+        return socket.gethostbyname(socket.gethostname())
+    except OSError:
+        return "127.0.0.1"
+
+
+class LiveConfig(Generic[M]):
+    """A typed config kept current by the client's config watcher.
+
+    ``value`` is the last good model: content that fails validation is logged and skipped.
+    """
+
+    def __init__(self, data_id: str, model: type[M], *, group: str = "DEFAULT_GROUP") -> None:
+        self.data_id = data_id
+        self.model = model
+        self.group = group
+        self._value: M | None = None
+        self.updates = 0
+
+    def __repr__(self) -> str:
+        return f"LiveConfig({self.data_id!r}, {self.model.__name__}, updates={self.updates})"
+
+    @property
+    def value(self) -> M:
+        if self._value is None:
+            raise RuntimeError(f"config {self.data_id!r} is not loaded yet (the app did not start)")
+        return self._value
+
+    async def start(self, client: NacosClient) -> None:
+        """Read the config now (start-up fails if it is missing or invalid), then follow it."""
+        self._value = await client.config.get_model(self.data_id, self.model, group=self.group)
+
+        async def follow() -> float:
+            async for model in client.config.watch_model(
+                self.data_id, self.model, group=self.group
+            ):
+                self._value = model
+                self.updates += 1
+            return 0.0
+
+        client.supervisor.start_loop(f"live-config:{self.group}/{self.data_id}", follow)
+
+
+async def start_nacos(
+    stack: AsyncExitStack,
+    client: NacosClient,
+    registration: ServiceRegistration | None,
+    live_configs: Sequence[LiveConfig[Any]],
+) -> None:
+    """Start the client, load the live configs, register the app; undone by ``stack``."""
+    await stack.enter_async_context(client)
+    for live in live_configs:
+        await live.start(client)
+    if registration is not None:
+        ip = registration.resolve_ip(client)
+        await client.naming.register_instance(
+            registration.service,
+            ip,
+            registration.port,
+            group=registration.group,
+            cluster=registration.cluster,
+            weight=registration.weight,
+            metadata=dict(registration.metadata),
+        )
+
+        async def deregister() -> None:
+            try:
+                await client.naming.deregister_instance(
+                    registration.service, ip, registration.port,
+                    group=registration.group, cluster=registration.cluster,
+                )  # fmt: skip
+            except Exception as exc:  # shutdown goes on; the server expires the instance
+                logger.warning("deregistering %s failed: %s", registration.service, exc)
+
+        stack.push_async_callback(deregister)
