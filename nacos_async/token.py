@@ -132,7 +132,14 @@ class TokenManager:
         if self._flight is None and self._clock.now() < self._retry_not_before:
             assert self._last_error is not None
             raise _fresh(self._last_error)
-        return await self._join_login("initial" if self._token is None else "expired")
+        current = self._token
+        if current is None:
+            reason = "initial"
+        elif current.generation <= self._rejected_generation:
+            reason = "forced"  # refused by the server: same as a replay's login
+        else:
+            reason = "expired"
+        return await self._join_login(reason)
 
     async def replace_rejected(self, rejected: Token) -> Token:
         """A server refused ``rejected``: hand back a newer token, logging in at most once."""

@@ -129,12 +129,21 @@ class ConfigService:
         await self._protocol.delete(self._key(data_id, group, namespace))
 
     async def watch(
-        self, data_id: str, *, group: str = DEFAULT_GROUP, namespace: str | None = None
+        self,
+        data_id: str,
+        *,
+        group: str = DEFAULT_GROUP,
+        namespace: str | None = None,
+        initial: bool = False,
     ) -> AsyncIterator[ConfigChange]:
-        """Yield every change from now on (``content=None`` once deleted); a slow consumer gets
-        the latest value. Ends when the client closes."""
-        watched = await self._watcher.watch(self._key(data_id, group, namespace))
+        """Yield every change from now on (``content=None`` once deleted); with ``initial``, the
+        current value first, so that no change can fall between a read and the watch. A slow
+        consumer gets the latest value. Ends when the client closes."""
+        key = self._key(data_id, group, namespace)
+        watched = await self._watcher.watch(key)
         slot: LatestSlot[ConfigChange] = LatestSlot()
+        if initial:
+            slot.put(ConfigChange(data_id, key.group, key.namespace, watched.content, watched.md5))
         watched.slots.add(slot)
         try:
             async for change in slot:
@@ -151,14 +160,15 @@ class ConfigService:
         group: str = DEFAULT_GROUP,
         namespace: str | None = None,
         format: str | None = None,
+        initial: bool = False,
     ) -> AsyncIterator[M]:
-        """Yield the model after every change that parses; bad content is reported and skipped,
-        so the consumer keeps its last good model."""
+        """Yield the model after every change that parses (with ``initial``, the current one
+        first); bad content is reported and skipped, so the consumer keeps its last good model."""
         if format is None:  # the config's own type decides, once
             item = await self.get_with_meta(data_id, group=group, namespace=namespace)
             format = item.type
         fmt = format_of(format, None)
-        async for change in self.watch(data_id, group=group, namespace=namespace):
+        async for change in self.watch(data_id, group=group, namespace=namespace, initial=initial):
             if change.content is None:
                 logger.warning("config %s was deleted; keeping the last good model", data_id)
                 continue

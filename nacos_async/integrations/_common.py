@@ -9,6 +9,7 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+import anyio
 from pydantic import BaseModel
 
 if TYPE_CHECKING:
@@ -66,6 +67,7 @@ class LiveConfig(Generic[M]):
         self.group = group
         self._value: M | None = None
         self.updates = 0
+        self._updated = anyio.Event()
 
     def __repr__(self) -> str:
         return f"LiveConfig({self.data_id!r}, {self.model.__name__}, updates={self.updates})"
@@ -76,16 +78,26 @@ class LiveConfig(Generic[M]):
             raise RuntimeError(f"config {self.data_id!r} is not loaded yet (the app did not start)")
         return self._value
 
+    async def wait_for_update(self) -> M:
+        """Wait until the next good value arrives, and return it."""
+        await self._updated.wait()
+        return self.value
+
     async def start(self, client: NacosClient) -> None:
         """Read the config now (start-up fails if it is missing or invalid), then follow it."""
         self._value = await client.config.get_model(self.data_id, self.model, group=self.group)
 
         async def follow() -> float:
-            async for model in client.config.watch_model(
-                self.data_id, self.model, group=self.group
-            ):
+            # initial=True: the watch's own first read comes first, so nothing published
+            # between start() and the watch taking hold is missed
+            models = client.config.watch_model(
+                self.data_id, self.model, group=self.group, initial=True
+            )
+            async for model in models:
                 self._value = model
                 self.updates += 1
+                self._updated.set()
+                self._updated = anyio.Event()
             return 0.0
 
         client.supervisor.start_loop(f"live-config:{self.group}/{self.data_id}", follow)

@@ -181,3 +181,13 @@ async def test_a_raising_listener_does_not_stop_the_others() -> None:
     await watcher.deliver(watched, ConfigItem(content="new", md5=md5_hex("new")))
     await watcher.deliver(watched, None)
     assert [c.content for c in got] == ["new", None]
+
+
+async def test_initial_yields_the_current_value_first() -> None:
+    async with NacosDevServer() as server, client_for(server) as client:
+        await client.config.publish("app", "now")
+        changes = client.config.watch("app", initial=True)
+        first = await changes.__anext__()
+        assert (first.content, first.md5) == ("now", md5_hex("now"))
+        await changes.aclose()
+        assert client.config._watcher.keys == {}  # the last consumer left: nothing polled
