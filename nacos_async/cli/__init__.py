@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from nacos_async.cli import demo, dev_server, login
+from nacos_async.cli import config, demo, dev_server, login, naming
 
-SUBCOMMANDS = (demo, dev_server, login)
+SUBCOMMANDS = (demo, dev_server, login, config, naming)
 """Modules with ``add_parser(subparsers)``; each sets ``func(args) -> int`` as a default."""
 
 

@@ -3,42 +3,11 @@
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Iterator
 
 import pytest
 
 from nacos_async.cli import main
 from nacos_async.cli._common import EXIT_AUTH, EXIT_CONNECTION, EXIT_OK, EXIT_USAGE
-from nacos_async.testing import NacosDevServer
-
-
-@pytest.fixture
-def server_address() -> Iterator[str]:
-    """A dev server on its own loop in a thread, since the CLI runs its own asyncio.run."""
-    import asyncio
-
-    ready = threading.Event()
-    stop: asyncio.Event | None = None
-    holder: dict[str, object] = {}
-
-    async def serve() -> None:
-        nonlocal stop
-        stop = asyncio.Event()
-        async with NacosDevServer(flavor="3.2", token_ttl=1234) as server:
-            holder["address"] = server.address
-            holder["loop"] = asyncio.get_running_loop()
-            ready.set()
-            await stop.wait()
-
-    thread = threading.Thread(target=lambda: asyncio.run(serve()), daemon=True)
-    thread.start()
-    assert ready.wait(10)
-    yield str(holder["address"])
-    loop = holder["loop"]
-    assert isinstance(loop, asyncio.AbstractEventLoop) and stop is not None
-    loop.call_soon_threadsafe(stop.set)
-    thread.join(10)
 
 
 def test_login_prints_ttl_not_token(
