@@ -129,7 +129,13 @@ class TokenManager:
         token = self.usable()
         if token is not None:
             return token
-        if self._flight is None and self._clock.now() < self._retry_not_before:
+        # After repeated failures, fail fast until the backoff passes (no login per request);
+        # a single failure (say, one failed renewal) never blocks a caller.
+        if (
+            self._flight is None
+            and self._consecutive_failures >= 2
+            and self._clock.now() < self._retry_not_before
+        ):
             assert self._last_error is not None
             raise _fresh(self._last_error)
         current = self._token

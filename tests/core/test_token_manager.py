@@ -235,13 +235,14 @@ async def test_failed_login_is_not_repeated_by_every_caller() -> None:
     login = FakeLogin(clock)
     login.failing = True
     async with running(login, clock) as (manager, _, _):
-        with pytest.raises(NacosConnectionError):
-            await manager.get()
+        for _ in range(2):  # one failure never blocks callers; repeated ones do
+            with pytest.raises(NacosConnectionError):
+                await manager.get()
         for _ in range(100):
             with pytest.raises(NacosConnectionError, match="login server down"):
                 await manager.get()
-        assert len(login.calls) == 1
-        await clock.advance(1.0)  # past the first backoff (<= 0.5 s)
+        assert len(login.calls) == 2
+        await clock.advance(1.0)  # past the second backoff (<= 1 s)
         login.failing = False
         assert (await manager.get()).generation == 1
 
@@ -267,3 +268,18 @@ def test_token_repr_hides_the_value() -> None:
     )
     assert "secret-token-value" not in repr(token)
     assert "secret-token-value" not in repr(LoginResult("secret-token-value", 1.0))
+
+
+async def test_one_failed_renewal_just_before_expiry_does_not_fail_callers() -> None:
+    """Regression (fault matrix): a renewal that failed once must not make callers fail fast."""
+    clock = FakeClock(start=0.0)
+    login = FakeLogin(clock, ttl=6.0)
+    async with running(login, clock) as (manager, _, _):
+        token = await manager.get()
+        await clock.advance(token.refresh_at - clock.now())
+        login.failing = True
+        with pytest.raises(NacosConnectionError):
+            await manager.refresh_step()
+        login.failing = False
+        await clock.advance(token.usable_until - clock.now())  # still inside the backoff
+        assert (await manager.get()).generation == 2
