@@ -80,6 +80,16 @@ class Events:
     def remove_hook(self, hook: EventHook) -> None:
         self._hooks.remove(hook)
 
+    def wants(self, kind: str) -> bool:
+        """True when an event of ``kind`` would be logged or seen by a hook (else just count)."""
+        return bool(self._hooks) or logger.isEnabledFor(_KINDS.get(kind, (None, logging.DEBUG))[1])
+
+    def count(self, kind: str) -> None:
+        """Bump the counter of ``kind`` without building an event (the hot path)."""
+        counter = _KINDS[kind][0]
+        if counter is not None:
+            setattr(self.stats, counter, getattr(self.stats, counter) + 1)
+
     def emit(self, kind: str, **attrs: Any) -> None:
         counter, level = _KINDS.get(kind, (None, logging.DEBUG))
         if counter is not None:

@@ -230,14 +230,17 @@ class Transport:
                 allow_redirects=False,
             ) as raw:
                 body = await self._read_body(raw, method, path, server)
-                self._events.emit(
-                    "request",
-                    method=method,
-                    path=path,
-                    server=str(server),
-                    status=raw.status,
-                    duration=self._clock.now() - started,
-                )
+                if self._events.wants("request"):
+                    self._events.emit(
+                        "request",
+                        method=method,
+                        path=path,
+                        server=str(server),
+                        status=raw.status,
+                        duration=self._clock.now() - started,
+                    )
+                else:
+                    self._events.count("request")
                 return Response(
                     status=raw.status,
                     body=body,

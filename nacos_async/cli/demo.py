@@ -69,7 +69,9 @@ def run(args: argparse.Namespace) -> int:
 async def _demo(args: argparse.Namespace) -> dict[str, Any]:
     tally = Tally()
     async with NacosDevServer(auth=True, token_ttl=args.token_ttl, flavor=args.flavor) as server:
-        client = NacosClient(server.address, username="nacos", password="nacos")
+        client = NacosClient(
+            server.address, username="nacos", password="nacos", config_poll_interval=0.5
+        )
         async with client:
             await client.config.publish(DATA_ID, "counter: 0", type="yaml")
             tally.publishes += 1
