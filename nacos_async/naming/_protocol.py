@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from nacos_async.errors import NacosServerError
@@ -55,7 +56,9 @@ class InstanceSpec:
             "metadata": json.dumps(self.metadata, separators=(",", ":")),
         }
 
+    @cached_property
     def beat_json(self) -> str:
+        """The v1 full-beat body (built once: a spec never changes)."""
         return json.dumps(
             {
                 "ip": self.ip,
@@ -72,10 +75,11 @@ class InstanceSpec:
 
 @dataclass(frozen=True)
 class Beat:
-    """A heartbeat's answer: was the instance known, and when to beat next."""
+    """A heartbeat's answer: was the instance known, when to beat next, may beats be light."""
 
     found: bool
     interval: float
+    light: bool = False
 
 
 class NamingProtocol:
@@ -114,11 +118,12 @@ class NamingProtocol:
         """v1 only (the v3 client API has no update; 3.x admin API needs admin rights)."""
         await self._request("PUT", V1_INSTANCE, data=spec.form(self.namespace))
 
-    async def beat(self, spec: InstanceSpec) -> Beat:
-        form = spec.form(self.namespace)
+    async def beat(self, spec: InstanceSpec, *, light: bool = False) -> Beat:
+        """One heartbeat; a light v1 beat omits the beat JSON (the server said it may)."""
         interval = _interval_from_metadata(spec.metadata)
 
         async def v3() -> Beat:
+            form = spec.form(self.namespace)
             response = await self._post(V3_INSTANCE, form, params={"heartBeat": "true"})
             code = response.nacos_code
             if code == NOT_FOUND_V3:
@@ -127,13 +132,17 @@ class NamingProtocol:
             return Beat(True, interval)
 
         async def v1() -> Beat:
-            params = _identity(spec, self.namespace) | {"beat": spec.beat_json()}
+            params = _identity(spec, self.namespace)
+            if not light:
+                params["beat"] = spec.beat_json
             body = (await self._request("PUT", f"{V1_INSTANCE}/beat", params=params)).json()
             if not isinstance(body, dict):
                 raise NacosServerError(f"unexpected beat answer {body!r}")
             ms = body.get("clientBeatInterval")
             seconds = ms / 1000 if isinstance(ms, int | float) and ms > 0 else interval
-            return Beat(body.get("code") != NOT_FOUND_V1, seconds)
+            return Beat(
+                body.get("code") != NOT_FOUND_V1, seconds, body.get("lightBeatEnabled") is True
+            )
 
         return await self._client.api.call(v3, v1)
 

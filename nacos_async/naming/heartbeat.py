@@ -30,6 +30,7 @@ class _Entry:
     interval: float
     failures: int = 0
     needs_register: bool = False
+    light: bool = False  # the server allows beats without the beat JSON (20404 if it forgot)
 
 
 class HeartbeatScheduler:
@@ -92,13 +93,14 @@ class HeartbeatScheduler:
                 await self._protocol.register(spec)
                 self._events.emit("reregister", service=spec.service, reason="after failure")
                 entry.needs_register = False
-            beat = await self._protocol.beat(spec)
+            beat = await self._protocol.beat(spec, light=entry.light)
             if not beat.found:
                 await self._protocol.register(spec)
                 self._events.emit("reregister", service=spec.service, reason="unknown to server")
         except NacosError as exc:
             entry.failures += 1
             entry.needs_register = True
+            entry.light = False
             entry.due = self._clock.now() + min(
                 entry.interval, self._backoff.delay(entry.failures, self._rng)
             )
@@ -108,6 +110,7 @@ class HeartbeatScheduler:
             return
         entry.failures = 0
         entry.interval = beat.interval
+        entry.light = beat.light and beat.found
         entry.due += entry.interval
         if entry.due <= now:  # far behind (the loop was starved): realign instead of bursting
             entry.due = now + entry.interval

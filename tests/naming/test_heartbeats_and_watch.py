@@ -181,3 +181,20 @@ async def test_watch_iterators_end_when_the_client_closes() -> None:
                 await first.wait()
                 await client.close()
         assert lists == [1]
+
+
+async def test_light_beats_after_the_first_and_20404_re_registers() -> None:
+    clock = FakeClock()
+    async with NacosDevServer(flavor="2.x", clock=clock) as server:
+        async with NacosClient(
+            server.address, username="nacos", password="nacos", clock=clock
+        ) as client:
+            beats = EventCounter(client, "heartbeat")
+            await client.naming.register_instance("orders", "10.0.0.5", 8080)
+            await clock.advance(5.0)
+            await beats.wait_for(1)  # a full beat; the server answers lightBeatEnabled
+            server.forget_instances()
+            await clock.advance(5.0)
+            await beats.wait_for(2)  # a light beat: 20404, so registered again at once
+            assert client.stats.reregistrations == 1
+            assert server_instances(server) == [("10.0.0.5", True)]
