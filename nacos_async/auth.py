@@ -82,19 +82,12 @@ class PasswordLogin:
                     raise
                 self._paths = self._paths[index + 1 :]  # remember: this server has no v3 login
                 continue
-            except NacosServerError as exc:
-                if not _says_bad_credentials(exc.server_message):
+            except (NacosAuthError, NacosServerError) as exc:
+                # Nacos 3.x on port 8848 answers a wrong password with a 500, not a 403
+                if not isinstance(exc, NacosAuthError) and not _says_bad_credentials(
+                    exc.server_message
+                ):
                     raise
-                # Nacos 3.x on port 8848 answers a wrong password with a 500
-                raise NacosAuthError(
-                    f"login refused for user {self._username!r}",
-                    method=exc.method,
-                    path=exc.path,
-                    server=exc.server,
-                    status=exc.status,
-                    server_message=exc.server_message,
-                ) from None
-            except NacosAuthError as exc:
                 raise NacosAuthError(
                     f"login refused for user {self._username!r}",
                     method=exc.method,

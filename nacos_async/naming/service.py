@@ -35,6 +35,34 @@ class ServicePage:
     names: list[str]
 
 
+def _spec(
+    service: str,
+    ip: str,
+    port: int,
+    group: str,
+    cluster: str,
+    *,
+    weight: float = 1.0,
+    metadata: Mapping[str, str] | None = None,
+    ephemeral: bool = True,
+    enabled: bool = True,
+    healthy: bool = True,
+) -> InstanceSpec:
+    """An instance spec with every part checked (a ValueError names the bad one)."""
+    return InstanceSpec(
+        service=check.service_name(service),
+        group=check.group_name(group),
+        ip=check.ip_address(ip),
+        port=check.port(port),
+        cluster=check.cluster_name(cluster),
+        weight=check.weight(weight),
+        enabled=bool(enabled),
+        healthy=bool(healthy),
+        ephemeral=bool(ephemeral),
+        metadata=check.metadata(metadata),
+    )
+
+
 class NamingService:
     """Service discovery for one client; reached as ``client.naming``."""
 
@@ -74,18 +102,8 @@ class NamingService:
         healthy: bool = True,
     ) -> None:
         """Register an instance; an ephemeral one is kept alive by heartbeats until deregistered."""
-        spec = InstanceSpec(
-            service=check.service_name(service),
-            group=check.group_name(group),
-            ip=check.ip_address(ip),
-            port=check.port(port),
-            cluster=check.cluster_name(cluster),
-            weight=check.weight(weight),
-            enabled=bool(enabled),
-            healthy=bool(healthy),
-            ephemeral=bool(ephemeral),
-            metadata=check.metadata(metadata),
-        )
+        spec = _spec(service, ip, port, group, cluster, weight=weight, metadata=metadata,
+                     ephemeral=ephemeral, enabled=enabled, healthy=healthy)  # fmt: skip
         await self._protocol.register(spec)
         self._owned[spec.key] = spec
         if spec.ephemeral:
@@ -102,14 +120,7 @@ class NamingService:
         ephemeral: bool = True,
     ) -> None:
         """Stop heartbeats and remove the instance (no error if the server lacks it)."""
-        spec = InstanceSpec(
-            service=check.service_name(service),
-            group=check.group_name(group),
-            ip=check.ip_address(ip),
-            port=check.port(port),
-            cluster=check.cluster_name(cluster),
-            ephemeral=bool(ephemeral),
-        )
+        spec = _spec(service, ip, port, group, cluster, ephemeral=ephemeral)
         self._heartbeats.remove(spec)
         self._owned.pop(spec.key, None)
         await self._protocol.deregister(spec)
@@ -128,17 +139,8 @@ class NamingService:
         ephemeral: bool = True,
     ) -> None:
         """Change weight, metadata or enabled (v1 API; Nacos 3.x serves it only to admins)."""
-        spec = InstanceSpec(
-            service=check.service_name(service),
-            group=check.group_name(group),
-            ip=check.ip_address(ip),
-            port=check.port(port),
-            cluster=check.cluster_name(cluster),
-            weight=check.weight(weight),
-            enabled=bool(enabled),
-            ephemeral=bool(ephemeral),
-            metadata=check.metadata(metadata),
-        )
+        spec = _spec(service, ip, port, group, cluster, weight=weight, metadata=metadata,
+                     ephemeral=ephemeral, enabled=enabled)  # fmt: skip
         await self._protocol.update(spec)
         if spec.key in self._owned:
             self._owned[spec.key] = spec
