@@ -1,6 +1,7 @@
 """nacos-async: an asyncio Nacos client with TTL-scheduled token refresh and replay after 403."""
 
 from nacos_async.client import NacosClient
+from nacos_async.config import ConfigChange, ConfigItem, NacosConfigParseError
 from nacos_async.errors import (
     NacosApiUnavailableError,
     NacosAuthError,
@@ -16,18 +17,23 @@ from nacos_async.errors import (
     NacosTimeoutError,
 )
 from nacos_async.events import ClientStats, Event
+from nacos_async.naming import Instance
 from nacos_async.settings import NacosSettings
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
     "ClientStats",
+    "ConfigChange",
+    "ConfigItem",
     "Event",
+    "Instance",
     "NacosApiUnavailableError",
     "NacosAuthError",
     "NacosBadRequestError",
     "NacosClient",
     "NacosClosedError",
+    "NacosConfigParseError",
     "NacosConflictError",
     "NacosConnectionError",
     "NacosError",
