@@ -29,7 +29,7 @@ def content(value: str) -> str:
 
 
 def config_type(value: str) -> str:
-    if value not in CONFIG_TYPES:
+    if not isinstance(value, str) or value not in CONFIG_TYPES:
         raise ValueError(f"unknown config type {value!r}: use one of {sorted(CONFIG_TYPES)}")
     return value
 

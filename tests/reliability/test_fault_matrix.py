@@ -156,6 +156,19 @@ async def restart_losing_state(cell: Cell) -> None:
     cell.servers[0].publish_config("matrix", "v0")
 
 
+async def latency_beyond_timeout(cell: Cell) -> None:
+    """Answers slower than the 1 s request timeout: typed errors within the deadline, then back."""
+    cell.servers[0].set_latency(1.5)
+    started = time.monotonic()
+    with pytest.raises(NacosError) as info:
+        await cell.client.request(
+            "GET", "/v1/cs/configs", params={"dataId": "matrix", "group": "DEFAULT_GROUP"}
+        )
+    assert type(info.value).__name__ == "NacosTimeoutError"
+    assert time.monotonic() - started < 3 * 1.0 + 1.0  # attempts x timeout + backoff
+    cell.servers[0].set_latency(0)
+
+
 async def clock_skew(cell: Cell) -> None:
     cell.servers[0].skew_clock(-6 * 3600)
     cell.servers[0].expire_tokens()
@@ -176,6 +189,7 @@ CELLS: dict[str, tuple[Fault, dict[str, Any]]] = {
     "paused server (2 s)": (pause, {"errors_allowed": True}),
     "restart losing state": (restart_losing_state, {}),
     "server clock 6 h off": (clock_skew, {}),
+    "latency beyond the timeout": (latency_beyond_timeout, {"errors_allowed": True}),
     "one of three servers down": (one_of_three_down, {"servers": 3}),
 }
 
