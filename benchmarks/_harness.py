@@ -11,8 +11,11 @@ import contextlib
 import os
 import platform
 import resource
+import shutil
 import socket
+import subprocess
 import sys
+import venv
 from collections.abc import AsyncIterator
 from importlib import metadata
 from pathlib import Path
@@ -82,6 +85,42 @@ async def control(base: str, action: str, **params: Any) -> None:
         query = {k: str(v) for k, v in params.items()}
         async with http.post(f"{base}/__dev__/{action}", params=query) as resp:
             resp.raise_for_status()
+
+
+VENVS = Path(__file__).parent / "results" / "venvs"
+PEER_3X = "nacos-sdk-python==3.2.0"
+
+
+def contender_python(name: str, *requirements: str) -> Path:
+    """The interpreter of a cached virtualenv holding ``requirements`` (made on first use).
+
+    Contenders that cannot share our environment (nacos-sdk-python 3.x and its 60 packages) run
+    there, in their own process.
+    """
+    home = VENVS / name
+    python = home / "bin" / "python"
+    ready = home / "installed"
+    if not ready.exists():
+        shutil.rmtree(home, ignore_errors=True)
+        venv.create(home, with_pip=True)
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+             *requirements],
+            check=True,
+        )  # fmt: skip
+        ready.write_text("\n".join(requirements))
+    return python
+
+
+async def server_logins(base: str, reset: bool = False) -> int:
+    """Logins the dev server has served (all paths) since the last reset; optionally reset."""
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{base}/__dev__/stats") as resp:
+            stats = (await resp.json())["result"]
+        if reset:
+            async with http.post(f"{base}/__dev__/reset-stats") as resp:
+                resp.raise_for_status()
+    return sum(stats["logins"].values())
 
 
 def environment() -> dict[str, Any]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import sys
 import time
 from typing import Any
 
@@ -52,6 +53,19 @@ async def watched_memory(base: str, keys: int) -> dict[str, Any]:
             "rss_mb_per_1000_keys": ((after or 0) - (before or 0)) / keys * 1000, "requests": polls}  # fmt: skip
 
 
+async def watched_memory_isolated(base: str, keys: int) -> dict[str, Any]:
+    """``watched_memory`` in a fresh process, so that earlier scenarios' heap does not hide it."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "benchmarks.config_bench", "--memory-only", str(keys), "--base", base,
+        stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, _ = await proc.communicate()
+    if proc.returncode != 0:
+        raise RuntimeError(f"the memory probe exited with {proc.returncode}")
+    result: dict[str, Any] = json.loads(out)
+    return result
+
+
 async def md5_poll_cost(base: str, keys: int, seconds: float) -> dict[str, Any]:
     address = base.removeprefix("http://")
     async with NacosClient(address, username="nacos", password="nacos",
@@ -70,7 +84,7 @@ async def run(quick: bool) -> dict[str, Any]:
     keys = 1000 if quick else 10_000
     async with dev_server_process("--flavor", "3.1") as (base, _):
         lat = await latency(base, 20 if quick else 200)
-        mem = await watched_memory(base, keys)
+        mem = await watched_memory_isolated(base, keys)
     async with dev_server_process("--flavor", "3.2") as (base, _):
         cost = await md5_poll_cost(base, 200 if quick else 1000, 5 if quick else 20)
     return {"environment": environment(), "latency": lat, "memory": mem, "md5_polling": cost}
@@ -79,7 +93,12 @@ async def run(quick: bool) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description="nacos-async config benchmark")
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--memory-only", type=int, metavar="KEYS", help=argparse.SUPPRESS)
+    parser.add_argument("--base", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.memory_only:
+        print(json.dumps(asyncio.run(watched_memory(args.base, args.memory_only))))
+        return
     print(json.dumps(asyncio.run(run(args.quick)), indent=2))
 
 

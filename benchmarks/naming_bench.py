@@ -18,7 +18,9 @@ from benchmarks._harness import dev_server_process, environment, percentile, rai
 from nacos_async import NacosClient
 
 
-async def heartbeats(base: str, instances: int, seconds: float) -> dict[str, Any]:
+async def heartbeats(
+    base: str, instances: int, seconds: float, settle: float = 6.0, beat_ms: int = 5000
+) -> dict[str, Any]:
     address = base.removeprefix("http://")
     beat_times: list[float] = []
     async with NacosClient(address, username="nacos", password="nacos", pool_size=200) as client:
@@ -26,8 +28,11 @@ async def heartbeats(base: str, instances: int, seconds: float) -> dict[str, Any
             lambda e: beat_times.append(time.monotonic()) if e.kind == "heartbeat" else None
         )
         for i in range(instances):
-            await client.naming.register_instance("bench", f"10.1.{i // 250}.{i % 250 + 1}", 8080)
-        await asyncio.sleep(6)  # one interval to settle into the schedule
+            await client.naming.register_instance(
+                "bench", f"10.1.{i // 250}.{i % 250 + 1}", 8080,
+                metadata={"preserved.heart.beat.interval": str(beat_ms)},
+            )  # fmt: skip
+        await asyncio.sleep(settle)  # one interval to settle into the schedule
         beat_times.clear()
         cpu0, wall0 = time.process_time(), time.monotonic()
         await asyncio.sleep(seconds)
@@ -39,7 +44,7 @@ async def heartbeats(base: str, instances: int, seconds: float) -> dict[str, Any
             hosts = await client.naming.list_instances("bench")
             samples.append(time.perf_counter() - t0)
         assert len(hosts) == instances
-    intervals = wall / 5.0
+    intervals = wall / (beat_ms / 1000)
     return {
         "instances": instances,
         "seconds": round(wall, 1),

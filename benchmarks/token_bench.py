@@ -195,8 +195,9 @@ def _round(value: float | None) -> float | None:
 
 async def run(quick: bool) -> dict[str, Any]:
     raise_fd_limit(8192)
-    levels = [10, 100, 1000]
-    duration, rounds, ttl = (2.0, 2, 2) if quick else (6.0, 3, 3)
+    levels = [1, 10, 100, 1000]
+    # Full: 30 s per contender and level (60 s of refresh storm at each), alternating every 6 s.
+    duration, rounds, ttl = (2.0, 2, 2) if quick else (6.0, 5, 3)
     async with dev_server_process("--flavor", "2.x", "--token-ttl", "18000") as (base, _):
         results = [await throughput(base, n, ttl, duration, rounds) for n in levels]
         revoked = await revocation(base, 1000, 6.0 if quick else 30.0, 2.0 if quick else 10.0)
