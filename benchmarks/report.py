@@ -145,14 +145,14 @@ def chart(results: dict[str, Any], path: Path) -> bool:
         peer_ax.legend(loc="center right")
 
     ours = max(rows, key=lambda r: r["concurrency"])
-    login_names = [f"nacos-async\n{ours['concurrency']} readers, TTL {ours['token_ttl']} s"]
+    login_names = [f"nacos-async\n{ours['concurrency']} readers\nTTL {ours['token_ttl']} s"]
     login_values = [ours["logins_per_lifetime"]]
     rotation_names = ["nacos-async"]
     rotation_values = [results["token"]["revocation"]["surfaced_errors"]]
     if "auth_client" in results:
         for storm in results["auth_client"]["storm"]:
             login_names.append(
-                f"3.x AuthClient\n{storm['concurrency']} readers, TTL {storm['token_ttl']} s"
+                f"3.x AuthClient\n{storm['concurrency']} readers\nTTL {storm['token_ttl']} s"
             )
             login_values.append(storm["logins_per_lifetime"])
         rotation_names.append("3.x AuthClient")
@@ -166,6 +166,10 @@ def chart(results: dict[str, Any], path: Path) -> bool:
         rotation_names, rotation_values, color=["tab:blue", "tab:red"][: len(rotation_names)]
     )
     rotation_ax.set_yscale("symlog")
+    for i, value in enumerate(rotation_values):
+        rotation_ax.annotate(f"{value:,}", (i, value), ha="center", va="bottom")
+    for i, value in enumerate(login_values):
+        login_ax.annotate(f"{value:g}", (i, value), ha="center", va="bottom")
     rotation_ax.set(title="errors surfaced under secret rotation (symlog)")
 
     prints = results.get("footprint", {}).get("footprint", [])
