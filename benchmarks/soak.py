@@ -19,7 +19,7 @@ from typing import Any
 from benchmarks._harness import control, dev_server_process, environment, rss_mb
 from nacos_async import NacosClient, NacosError
 
-FAULTS = [
+FAULTS: list[tuple[str, dict[str, Any]]] = [
     ("rotate-secret", {}),
     ("expire-tokens", {}),
     ("fail-next", {"count": 10, "status": 503}),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel
@@ -135,7 +135,7 @@ class ConfigService:
         group: str = DEFAULT_GROUP,
         namespace: str | None = None,
         initial: bool = False,
-    ) -> AsyncIterator[ConfigChange]:
+    ) -> AsyncGenerator[ConfigChange, None]:
         """Yield every change from now on (``content=None`` once deleted); with ``initial``, the
         current value first, so that no change can fall between a read and the watch. A slow
         consumer gets the latest value. Ends when the client closes."""
@@ -161,7 +161,7 @@ class ConfigService:
         namespace: str | None = None,
         format: str | None = None,
         initial: bool = False,
-    ) -> AsyncIterator[M]:
+    ) -> AsyncGenerator[M, None]:
         """Yield the model after every change that parses (with ``initial``, the current one
         first); bad content is reported and skipped, so the consumer keeps its last good model."""
         if format is None:  # the config's own type decides, once

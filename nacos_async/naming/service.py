@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -197,7 +197,7 @@ class NamingService:
         *,
         group: str = DEFAULT_GROUP,
         clusters: Sequence[str] | None = None,
-    ) -> AsyncIterator[list[Instance]]:
+    ) -> AsyncGenerator[list[Instance], None]:
         """Yield the instance list now and after every real change, until the client closes."""
         watch = self._watch(service, group, clusters)
         slot: LatestSlot[list[Instance]] = LatestSlot()

@@ -1,7 +1,8 @@
 """Test support: a Nacos-compatible dev server, a fake clock and pytest fixtures."""
 
+from nacos_async.testing._errors import FLAVORS, Flavor
 from nacos_async.testing._stats import DevServerStats
 from nacos_async.testing.clock import FakeClock
 from nacos_async.testing.server import NacosDevServer
 
-__all__ = ["DevServerStats", "FakeClock", "NacosDevServer"]
+__all__ = ["FLAVORS", "DevServerStats", "FakeClock", "Flavor", "NacosDevServer"]

@@ -10,13 +10,11 @@ from pydantic import BaseModel
 from nacos_async import NacosClient, NacosConflictError, NacosNotFoundError
 from nacos_async.config import NacosConfigParseError
 from nacos_async.config.models import md5_hex, parse_properties
-from nacos_async.testing import NacosDevServer
-
-FLAVORS = ["2.x", "3.1", "3.2"]
+from nacos_async.testing import FLAVORS, Flavor, NacosDevServer
 
 
 @pytest.mark.parametrize("flavor", FLAVORS)
-async def test_crud_cas_and_missing(flavor: str) -> None:
+async def test_crud_cas_and_missing(flavor: Flavor) -> None:
     async with NacosDevServer(flavor=flavor) as server:
         async with NacosClient(server.address, username="nacos", password="nacos") as client:
             config = client.config
@@ -45,7 +43,7 @@ async def test_crud_cas_and_missing(flavor: str) -> None:
 @pytest.mark.parametrize(
     "config_type", ["text", "json", "yaml", "properties", "xml", "html", "toml"]
 )
-async def test_every_type_and_unicode_round_trips(flavor: str, config_type: str) -> None:
+async def test_every_type_and_unicode_round_trips(flavor: Flavor, config_type: str) -> None:
     content = '名前 = "ナコス" # ünïcödé ✓ 🎉\nline2'
     async with NacosDevServer(flavor=flavor) as server:
         async with NacosClient(server.address, username="nacos", password="nacos") as client:
@@ -55,7 +53,7 @@ async def test_every_type_and_unicode_round_trips(flavor: str, config_type: str)
 
 
 @pytest.mark.parametrize("flavor", FLAVORS)
-async def test_namespaces_are_separate(flavor: str) -> None:
+async def test_namespaces_are_separate(flavor: Flavor) -> None:
     async with NacosDevServer(flavor=flavor) as server:
         async with NacosClient(
             server.address, username="nacos", password="nacos", namespace="dev"

@@ -12,7 +12,7 @@ import pytest
 from nacos_async import NacosClient
 from nacos_async.config.models import ConfigChange, ConfigItem, ConfigKey, md5_hex
 from nacos_async.config.watcher import ConfigWatcher, Watched
-from nacos_async.testing import FakeClock, NacosDevServer
+from nacos_async.testing import FakeClock, Flavor, NacosDevServer
 
 FLAVORS = ["2.x", "3.1", "3.2"]
 
@@ -43,7 +43,7 @@ class Collector:
 
 
 @pytest.mark.parametrize("flavor", ["2.x", "3.1"])
-async def test_a_watcher_sees_a_publish_within_200_ms(flavor: str) -> None:
+async def test_a_watcher_sees_a_publish_within_200_ms(flavor: Flavor) -> None:
     async with NacosDevServer(flavor=flavor) as server, client_for(server) as client:
         await client.config.publish("app", "v0")
         collector = Collector()
@@ -60,7 +60,9 @@ async def test_a_watcher_sees_a_publish_within_200_ms(flavor: str) -> None:
 
 
 @pytest.mark.parametrize("flavor", FLAVORS)
-async def test_fifty_quick_publishes_end_on_the_last_and_deletion_yields_none(flavor: str) -> None:
+async def test_fifty_quick_publishes_end_on_the_last_and_deletion_yields_none(
+    flavor: Flavor,
+) -> None:
     published = {f"value {i}" for i in range(50)}
     async with NacosDevServer(flavor=flavor) as server, client_for(server) as client:
         await client.config.publish("app", "start")
@@ -80,7 +82,7 @@ async def test_fifty_quick_publishes_end_on_the_last_and_deletion_yields_none(fl
 
 
 @pytest.mark.parametrize("flavor", ["2.x", "3.2"])
-async def test_a_watcher_converges_through_faults(flavor: str) -> None:
+async def test_a_watcher_converges_through_faults(flavor: Flavor) -> None:
     async with NacosDevServer(flavor=flavor, long_poll_min_hold=0.5) as server:
         async with client_for(server, long_poll_timeout=10, retry_backoff=0.02) as client:
             await client.config.publish("app", "v0")

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
+from typing import Any
 
 import anyio
 import pytest
@@ -38,7 +39,7 @@ class FakeLogin:
 
 @asynccontextmanager
 async def running(
-    login: FakeLogin, clock: FakeClock, **options: float
+    login: FakeLogin, clock: FakeClock, **options: Any
 ) -> AsyncIterator[tuple[TokenManager, Events, Supervisor]]:
     events = Events()
     supervisor = Supervisor(clock=clock, events=events, rng=random.Random(7))
@@ -255,7 +256,11 @@ async def test_login_raising_an_untyped_error_gives_waiters_a_typed_one() -> Non
 
     events = Events()
     async with anyio.create_task_group() as tg:
-        manager = TokenManager(broken, clock=clock, events=events, spawn=tg.start_soon)
+
+        def spawn(fn: Callable[[], Coroutine[Any, Any, None]]) -> None:
+            tg.start_soon(fn)
+
+        manager = TokenManager(broken, clock=clock, events=events, spawn=spawn)
         with pytest.raises(NacosAuthError, match="boom"):
             await manager.get()
 

@@ -117,7 +117,7 @@ async def test_failover_moves_through_the_servers_in_order_and_sticks() -> None:
         async with client:
             await client.request("GET", METRICS)
             await client.request("GET", METRICS)
-        hosts = [key[1].host for key, calls in mock.requests.items() for _ in calls]
+        hosts = [str(key[1].host) for key, calls in mock.requests.items() for _ in calls]
     assert sorted(hosts) == sorted(
         [expected[0].host, expected[1].host, expected[2].host, expected[2].host]
     )

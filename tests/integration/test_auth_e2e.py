@@ -6,9 +6,7 @@ import anyio
 import pytest
 
 from nacos_async import NacosAuthError, NacosClient, NacosPermissionError
-from nacos_async.testing import FakeClock, NacosDevServer
-
-FLAVORS = ["2.x", "3.1", "3.2"]
+from nacos_async.testing import FLAVORS, FakeClock, Flavor, NacosDevServer
 
 
 def config_path(server: NacosDevServer) -> tuple[str, dict[str, str]]:
@@ -24,7 +22,7 @@ async def read(client: NacosClient, server: NacosDevServer) -> int:
 
 
 @pytest.mark.parametrize("flavor", FLAVORS)
-async def test_login_uses_the_flavors_path(flavor: str) -> None:
+async def test_login_uses_the_flavors_path(flavor: Flavor) -> None:
     async with NacosDevServer(flavor=flavor) as server:
         server.publish_config("app", "a: 1")
         async with NacosClient(server.address, username="nacos", password="nacos") as client:
@@ -36,7 +34,9 @@ async def test_login_uses_the_flavors_path(flavor: str) -> None:
 
 @pytest.mark.parametrize("flavor", FLAVORS)
 @pytest.mark.parametrize("fault", ["rotate_secret", "expire_tokens"])
-async def test_rotation_and_expiry_are_replayed_without_surfacing(flavor: str, fault: str) -> None:
+async def test_rotation_and_expiry_are_replayed_without_surfacing(
+    flavor: Flavor, fault: str
+) -> None:
     async with NacosDevServer(flavor=flavor) as server:
         server.publish_config("app", "a: 1")
         client = NacosClient(
@@ -51,7 +51,7 @@ async def test_rotation_and_expiry_are_replayed_without_surfacing(flavor: str, f
 
 
 @pytest.mark.parametrize("flavor", FLAVORS)
-async def test_token_in_the_query_parameter_works_on_every_flavor(flavor: str) -> None:
+async def test_token_in_the_query_parameter_works_on_every_flavor(flavor: Flavor) -> None:
     async with NacosDevServer(flavor=flavor) as server:
         server.publish_config("app", "a: 1")
         async with NacosClient(
@@ -61,7 +61,7 @@ async def test_token_in_the_query_parameter_works_on_every_flavor(flavor: str) -
 
 
 @pytest.mark.parametrize("flavor", FLAVORS)
-async def test_read_only_user_gets_permission_error_after_one_request(flavor: str) -> None:
+async def test_read_only_user_gets_permission_error_after_one_request(flavor: Flavor) -> None:
     async with NacosDevServer(flavor=flavor) as server:
         server.add_user("reader", "reader-pw", permissions=[("public:*:config/other*", "r")])
         async with NacosClient(server.address, username="reader", password="reader-pw") as client:
@@ -73,7 +73,7 @@ async def test_read_only_user_gets_permission_error_after_one_request(flavor: st
 
 
 @pytest.mark.parametrize("flavor", FLAVORS)
-async def test_wrong_password_is_an_auth_error(flavor: str) -> None:
+async def test_wrong_password_is_an_auth_error(flavor: Flavor) -> None:
     async with NacosDevServer(flavor=flavor) as server:
         client = NacosClient(server.address, username="nacos", password="wrong", retry_backoff=0.01)
         with pytest.raises(NacosAuthError, match="login refused for user 'nacos'") as info:

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from nacos_async import NacosClient, NacosSettings
 from nacos_async.integrations._common import LiveConfig, ServiceRegistration, local_ip_towards
 from nacos_async.integrations.aiohttp import NACOS_CLIENT, setup_nacos
-from nacos_async.testing import NacosDevServer
+from nacos_async.testing import Flavor, NacosDevServer
 
 
 class Greeting(BaseModel):
@@ -31,7 +31,7 @@ def settings_for(server: NacosDevServer) -> NacosSettings:
 
 
 @pytest.mark.parametrize("flavor", ["2.x", "3.2"])
-async def test_aiohttp_app(flavor: str) -> None:
+async def test_aiohttp_app(flavor: Flavor) -> None:
     async with NacosDevServer(flavor=flavor) as server:
         server.publish_config("greeting.json", json.dumps({"text": "hello"}), type="json")
         live = LiveConfig("greeting.json", Greeting)
@@ -77,7 +77,7 @@ async def test_fastapi_app() -> None:
         app = fastapi.FastAPI(lifespan=nacos)
         current = live_config_dependency(live)
 
-        @app.get("/")
+        @app.get("/")  # type: ignore[untyped-decorator]
         async def index(
             greeting: Annotated[Greeting, fastapi.Depends(current)],
             client: Annotated[NacosClient, fastapi.Depends(nacos.client)],

@@ -7,7 +7,7 @@ import pytest
 
 from nacos_async import NacosClient
 from nacos_async.naming import Instance
-from nacos_async.testing import FakeClock, NacosDevServer
+from nacos_async.testing import FakeClock, Flavor, NacosDevServer
 
 from .helpers import EventCounter
 
@@ -32,7 +32,7 @@ async def beat_for(
 
 
 @pytest.mark.parametrize("flavor", FLAVORS)
-async def test_heartbeats_keep_an_instance_past_the_server_timeouts(flavor: str) -> None:
+async def test_heartbeats_keep_an_instance_past_the_server_timeouts(flavor: Flavor) -> None:
     clock = FakeClock()
     async with NacosDevServer(flavor=flavor, clock=clock) as server:
         async with NacosClient(
@@ -51,7 +51,7 @@ async def test_heartbeats_keep_an_instance_past_the_server_timeouts(flavor: str)
 
 
 @pytest.mark.parametrize("flavor", FLAVORS)
-async def test_forgotten_instances_are_back_within_one_beat(flavor: str) -> None:
+async def test_forgotten_instances_are_back_within_one_beat(flavor: Flavor) -> None:
     clock = FakeClock()
     async with NacosDevServer(flavor=flavor, clock=clock) as server:
         async with NacosClient(

@@ -11,13 +11,13 @@ import pytest
 from nacos_async import NacosClient, NacosNotFoundError
 from nacos_async.naming import Instance
 from nacos_async.naming.select import weighted_choice
-from nacos_async.testing import NacosDevServer
+from nacos_async.testing import Flavor, NacosDevServer
 
 FLAVORS = ["2.x", "3.1", "3.2"]
 
 
 @pytest.mark.parametrize("flavor", FLAVORS)
-async def test_round_trip_with_metadata_weights_and_clusters(flavor: str) -> None:
+async def test_round_trip_with_metadata_weights_and_clusters(flavor: Flavor) -> None:
     async with NacosDevServer(flavor=flavor) as server:
         async with NacosClient(server.address, username="nacos", password="nacos") as client:
             naming = client.naming
@@ -45,7 +45,7 @@ async def test_round_trip_with_metadata_weights_and_clusters(flavor: str) -> Non
 
 
 @pytest.mark.parametrize("flavor", FLAVORS)
-async def test_close_deregisters_what_the_client_registered(flavor: str) -> None:
+async def test_close_deregisters_what_the_client_registered(flavor: Flavor) -> None:
     async with NacosDevServer(flavor=flavor, auth=False) as server:
         async with NacosClient(server.address) as client:
             await client.naming.register_instance("orders", "10.0.0.5", 8080)
