@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import platform
 import resource
@@ -110,6 +111,35 @@ def contender_python(name: str, *requirements: str) -> Path:
         )  # fmt: skip
         ready.write_text("\n".join(requirements))
     return python
+
+
+async def json_from_process(*command: str) -> dict[str, Any]:
+    """Run a helper process and return the JSON it prints (a contender or an isolated probe)."""
+    proc = await asyncio.create_subprocess_exec(*command, stdout=asyncio.subprocess.PIPE)
+    out, _ = await proc.communicate()
+    if proc.returncode != 0:
+        raise RuntimeError(f"{command[1]} exited with {proc.returncode}")
+    result: dict[str, Any] = json.loads(out)
+    return result
+
+
+@contextlib.asynccontextmanager
+async def rotating_secret(base: str, every: float) -> AsyncIterator[list[int]]:
+    """Rotate the dev server's secret every ``every`` seconds; yields ``[rotations so far]``."""
+    rotations = [0]
+
+    async def rotate() -> None:
+        while True:
+            await asyncio.sleep(every)
+            await control(base, "rotate-secret")
+            rotations[0] += 1
+
+    rotator = asyncio.create_task(rotate())
+    try:
+        yield rotations
+    finally:
+        rotator.cancel()
+        await asyncio.gather(rotator, return_exceptions=True)
 
 
 async def server_logins(base: str, reset: bool = False) -> int:

@@ -21,7 +21,9 @@ from benchmarks._harness import (
     contender_python,
     control,
     dev_server_process,
+    json_from_process,
     raise_fd_limit,
+    rotating_secret,
     server_logins,
 )
 from benchmarks.token_bench import static_token
@@ -30,15 +32,7 @@ WORKER = Path(__file__).with_name("_auth_client_worker.py")
 
 
 async def readers(python: Path, base: str, concurrency: int, seconds: float) -> dict[str, Any]:
-    proc = await asyncio.create_subprocess_exec(
-        str(python), str(WORKER), base, str(concurrency), str(seconds),
-        stdout=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    out, _ = await proc.communicate()
-    if proc.returncode != 0:
-        raise RuntimeError(f"the AuthClient worker exited with {proc.returncode}")
-    result: dict[str, Any] = json.loads(out)
-    return result
+    return await json_from_process(str(python), str(WORKER), base, str(concurrency), str(seconds))
 
 
 async def storm(
@@ -66,19 +60,9 @@ async def revocation(
     python: Path, base: str, concurrency: int, seconds: float, every: float
 ) -> dict[str, Any]:
     await server_logins(base, reset=True)
-    rotations = 0
-
-    async def rotate() -> None:
-        nonlocal rotations
-        while True:
-            await asyncio.sleep(every)
-            await control(base, "rotate-secret")
-            rotations += 1
-
-    rotator = asyncio.create_task(rotate())
-    counts = await readers(python, base, concurrency, seconds)
-    rotator.cancel()
-    await asyncio.gather(rotator, return_exceptions=True)
+    async with rotating_secret(base, every) as rotated:
+        counts = await readers(python, base, concurrency, seconds)
+    rotations = rotated[0]
     logins = await server_logins(base)
     return {
         "concurrency": concurrency,

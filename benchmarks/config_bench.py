@@ -16,7 +16,14 @@ import sys
 import time
 from typing import Any
 
-from benchmarks._harness import dev_server_process, environment, percentile, raise_fd_limit, rss_mb
+from benchmarks._harness import (
+    dev_server_process,
+    environment,
+    json_from_process,
+    percentile,
+    raise_fd_limit,
+    rss_mb,
+)
 from nacos_async import NacosClient
 from nacos_async.config import ConfigChange
 
@@ -55,15 +62,9 @@ async def watched_memory(base: str, keys: int) -> dict[str, Any]:
 
 async def watched_memory_isolated(base: str, keys: int) -> dict[str, Any]:
     """``watched_memory`` in a fresh process, so that earlier scenarios' heap does not hide it."""
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "benchmarks.config_bench", "--memory-only", str(keys), "--base", base,
-        stdout=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    out, _ = await proc.communicate()
-    if proc.returncode != 0:
-        raise RuntimeError(f"the memory probe exited with {proc.returncode}")
-    result: dict[str, Any] = json.loads(out)
-    return result
+    return await json_from_process(
+        sys.executable, "-m", "benchmarks.config_bench", "--memory-only", str(keys), "--base", base
+    )
 
 
 async def md5_poll_cost(base: str, keys: int, seconds: float) -> dict[str, Any]:

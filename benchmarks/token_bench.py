@@ -21,7 +21,14 @@ from typing import Any
 
 import aiohttp
 
-from benchmarks._harness import control, dev_server_process, environment, percentile, raise_fd_limit
+from benchmarks._harness import (
+    control,
+    dev_server_process,
+    environment,
+    percentile,
+    raise_fd_limit,
+    rotating_secret,
+)
 from nacos_async import NacosAuthError, NacosClient, NacosError
 
 CONFIG = {"dataId": "bench.yaml", "group": "DEFAULT_GROUP"}
@@ -164,20 +171,10 @@ async def throughput(
 async def revocation(base: str, concurrency: int, duration: float, every: float) -> dict[str, Any]:
     client = NacosClient(base.removeprefix("http://"), username="nacos", password="nacos",
                          pool_size=concurrency, relogin_min_interval=0)  # fmt: skip
-    rotations = 0
-
-    async def rotate() -> None:
-        nonlocal rotations
-        while True:
-            await asyncio.sleep(every)
-            await control(base, "rotate-secret")
-            rotations += 1
-
     async with client:
-        rotator = asyncio.create_task(rotate())
-        phase = await run_phase(nacos_fetch(client), concurrency, duration)
-        rotator.cancel()
-        await asyncio.gather(rotator, return_exceptions=True)
+        async with rotating_secret(base, every) as rotated:
+            phase = await run_phase(nacos_fetch(client), concurrency, duration)
+        rotations = rotated[0]
         stats = client.stats
     return {
         "concurrency": concurrency,
