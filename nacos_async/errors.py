@@ -6,6 +6,17 @@ never a secret: paths are given without their query string, and no header is quo
 
 from __future__ import annotations
 
+from typing import Any
+
+ECHO_LIMIT = 80
+"""Longest part of a user's value an error message quotes (a 1 MB dataId stays out of logs)."""
+
+
+def clip(value: object, limit: int = ECHO_LIMIT) -> str:
+    """``repr(value)`` cut to ``limit`` characters, for quoting bad input in an error."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 3]}...({len(text)} chars)"
+
 
 class NacosError(Exception):
     """Base class of every error this library raises (besides ``ValueError`` for bad input)."""
@@ -84,7 +95,16 @@ class NacosProtocolError(NacosError):
 
 
 class NacosClosedError(NacosError):
-    """The client was closed (or never started) and cannot send requests."""
+    """The client was closed (or never started) and cannot send requests, or it is used where it
+    cannot work: in a forked child, or on another event loop than the one it started on."""
+
+
+class NacosConfigParseError(NacosError):
+    """Config content that does not parse, or does not fit the model."""
+
+    def __init__(self, message: str, *, errors: list[Any] | None = None) -> None:
+        super().__init__(message)
+        self.errors = errors or []
 
 
 __all__ = [
@@ -92,6 +112,7 @@ __all__ = [
     "NacosAuthError",
     "NacosBadRequestError",
     "NacosClosedError",
+    "NacosConfigParseError",
     "NacosConflictError",
     "NacosConnectionError",
     "NacosError",
@@ -100,4 +121,5 @@ __all__ = [
     "NacosProtocolError",
     "NacosServerError",
     "NacosTimeoutError",
+    "clip",
 ]

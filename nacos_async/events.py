@@ -1,7 +1,9 @@
 """What happened in a client: counters (``client.stats``), one-line logs and user event hooks.
 
 Every notable moment (login, refresh, replay, failover, ...) goes through ``Events.emit``, so
-counting, logging and tracing can never disagree. Attributes must never carry a secret.
+counting, logging, metrics and tracing can never disagree: ``KINDS`` is the one table that says,
+per kind, which counter it bumps, at which level it is logged and which metric records it.
+Attributes must never carry a secret.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, NamedTuple
 
 logger = logging.getLogger("nacos_async")
 logger.addHandler(logging.NullHandler())  # a library logs only where the app asks it to
@@ -30,6 +32,7 @@ class ClientStats:
     auth_errors: int = 0
     permission_errors: int = 0
     background_errors: int = 0
+    background_crashes: int = 0
     heartbeats: int = 0
     heartbeat_failures: int = 0
     reregistrations: int = 0
@@ -48,23 +51,35 @@ class Event:
 
 EventHook = Callable[[Event], None]
 
-# kind -> (stats counter to bump, log level). Kinds not listed are only passed to hooks.
-_KINDS: dict[str, tuple[str | None, int]] = {
-    "request": ("requests", logging.DEBUG),
-    "login": ("logins", logging.INFO),
-    "login_failed": ("login_failures", logging.WARNING),
-    "refresh": ("proactive_refreshes", logging.DEBUG),
-    "forced_login": ("forced_logins", logging.INFO),
-    "replay": ("replays", logging.INFO),
-    "failover": ("failovers", logging.WARNING),
-    "retry": ("retries", logging.INFO),
-    "auth_error": ("auth_errors", logging.WARNING),
-    "permission_error": ("permission_errors", logging.WARNING),
-    "background_error": ("background_errors", logging.WARNING),
-    "heartbeat": ("heartbeats", logging.DEBUG),
-    "heartbeat_failed": ("heartbeat_failures", logging.WARNING),
-    "reregister": ("reregistrations", logging.INFO),
+
+class Kind(NamedTuple):
+    """How one event kind is counted, logged and measured."""
+
+    counter: str | None  # the ClientStats field it bumps
+    level: int  # the log level of its one-line record
+    metric: str | None = None  # the OpenTelemetry counter that records it
+
+
+KINDS: dict[str, Kind] = {
+    "request": Kind("requests", logging.DEBUG),  # measured as a duration histogram
+    "login": Kind("logins", logging.INFO, "nacos_async.logins"),
+    "login_failed": Kind("login_failures", logging.WARNING, "nacos_async.login_failures"),
+    "refresh": Kind("proactive_refreshes", logging.DEBUG, "nacos_async.refreshes"),
+    "forced_login": Kind("forced_logins", logging.INFO, "nacos_async.forced_logins"),
+    "replay": Kind("replays", logging.INFO, "nacos_async.replays"),
+    "failover": Kind("failovers", logging.WARNING, "nacos_async.failovers"),
+    "retry": Kind("retries", logging.INFO, "nacos_async.retries"),
+    "auth_error": Kind("auth_errors", logging.WARNING, "nacos_async.auth_errors"),
+    "permission_error": Kind("permission_errors", logging.WARNING, "nacos_async.permission_errors"),
+    "background_error": Kind("background_errors", logging.WARNING, "nacos_async.background_errors"),
+    "background_crash": Kind("background_crashes", logging.ERROR, "nacos_async.background_crashes"),
+    "heartbeat": Kind("heartbeats", logging.DEBUG),
+    "heartbeat_failed": Kind(
+        "heartbeat_failures", logging.WARNING, "nacos_async.heartbeat_failures"
+    ),
+    "reregister": Kind("reregistrations", logging.INFO, "nacos_async.reregistrations"),
 }
+_UNLISTED = Kind(None, logging.DEBUG)  # other kinds are only passed to hooks (and DEBUG logs)
 
 
 class Events:
@@ -82,16 +97,16 @@ class Events:
 
     def wants(self, kind: str) -> bool:
         """True when an event of ``kind`` would be logged or seen by a hook (else just count)."""
-        return bool(self._hooks) or logger.isEnabledFor(_KINDS.get(kind, (None, logging.DEBUG))[1])
+        return bool(self._hooks) or logger.isEnabledFor(KINDS.get(kind, _UNLISTED).level)
 
     def count(self, kind: str) -> None:
         """Bump the counter of ``kind`` without building an event (the hot path)."""
-        counter = _KINDS[kind][0]
+        counter = KINDS[kind].counter
         if counter is not None:
             setattr(self.stats, counter, getattr(self.stats, counter) + 1)
 
     def emit(self, kind: str, **attrs: Any) -> None:
-        counter, level = _KINDS.get(kind, (None, logging.DEBUG))
+        counter, level, _ = KINDS.get(kind, _UNLISTED)
         if counter is not None:
             setattr(self.stats, counter, getattr(self.stats, counter) + 1)
         if logger.isEnabledFor(level):

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from urllib.parse import urlsplit
 
+from nacos_async.errors import clip
+
 DEFAULT_PORT = 8848
 DEFAULT_ENDPOINT_PORT = 8080
 _HOSTNAME = re.compile(
@@ -38,29 +40,36 @@ class ServerAddress:
 
 
 def parse_server_address(text: str, *, default_port: int = DEFAULT_PORT) -> ServerAddress:
-    """Parse ``host``, ``host:port`` or ``http(s)://host[:port]``; raise ValueError naming it."""
+    """Parse ``host``, ``host:port`` or ``http(s)://host[:port]``; raise ValueError naming it.
+
+    An address with credentials (``user:password@host``) is refused before anything else and
+    never quoted, so the password cannot reach an error message.
+    """
     entry = text.strip()
     if not entry:
         raise ValueError("empty server address")
+    if "@" in entry:
+        raise ValueError(
+            "invalid server address: credentials in the address are not allowed "
+            "(use username/password)"
+        )
     raw = entry if "://" in entry else f"http://{entry}"
     try:
         parts = urlsplit(raw)
         port = parts.port
     except ValueError as exc:
-        raise ValueError(f"invalid server address {entry!r}: {exc}") from None
+        raise ValueError(f"invalid server address {clip(entry)}: {exc}") from None
     if parts.scheme not in ("http", "https"):
-        raise ValueError(f"invalid server address {entry!r}: scheme must be http or https")
+        raise ValueError(f"invalid server address {clip(entry)}: scheme must be http or https")
     if parts.path not in ("", "/") or parts.query or parts.fragment:
         raise ValueError(
-            f"invalid server address {entry!r}: no path allowed (set context_path instead)"
+            f"invalid server address {clip(entry)}: no path allowed (set context_path instead)"
         )
-    if parts.username is not None or parts.password is not None:
-        raise ValueError("invalid server address: credentials in the address are not allowed")
     host = parts.hostname or ""
     if not _is_host(host):
-        raise ValueError(f"invalid server address {entry!r}: bad host {host!r}")
+        raise ValueError(f"invalid server address {clip(entry)}: bad host {clip(host)}")
     if port == 0:
-        raise ValueError(f"invalid server address {entry!r}: port must be 1-65535")
+        raise ValueError(f"invalid server address {clip(entry)}: port must be 1-65535")
     return ServerAddress(parts.scheme, host, port if port is not None else default_port)
 
 
@@ -72,11 +81,11 @@ def parse_server_addresses(
         raise ValueError(f"server addresses must be a string, got {type(text).__name__}")
     entries = text.split(",")
     if all(not e.strip() for e in entries):
-        raise ValueError(f"no server address in {text!r}")
+        raise ValueError("no server address given")
     seen: dict[ServerAddress, None] = {}
-    for entry in entries:
+    for position, entry in enumerate(entries, 1):
         if not entry.strip():
-            raise ValueError(f"empty entry in server addresses {text!r}")
+            raise ValueError(f"empty entry #{position} in the server address list")
         seen.setdefault(parse_server_address(entry, default_port=default_port))
     return tuple(seen)
 

@@ -1,27 +1,35 @@
 """OpenTelemetry metrics from client events, when ``opentelemetry-api`` is installed.
 
-Counters per event kind (``nacos_async.logins``, ``.replays``, ...) and a request-duration
-histogram. Without an SDK configured the API is a no-op; without the package this is off.
+One counter per event kind that ``events.KINDS`` gives a metric name, and a request-duration
+histogram. Instruments are made once per process and meter provider (a thousand clients share
+them); without the package this is off.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from nacos_async.events import Event, EventHook, Events
+from nacos_async.events import KINDS, Event, EventHook, Events
 
-_COUNTED = {
-    "login": "nacos_async.logins",
-    "login_failed": "nacos_async.login_failures",
-    "refresh": "nacos_async.refreshes",
-    "forced_login": "nacos_async.forced_logins",
-    "replay": "nacos_async.replays",
-    "failover": "nacos_async.failovers",
-    "retry": "nacos_async.retries",
-    "auth_error": "nacos_async.auth_errors",
-    "permission_error": "nacos_async.permission_errors",
-    "background_error": "nacos_async.background_errors",
-}
+_INSTRUMENTS: dict[int, tuple[dict[str, Any], Any]] = {}  # id(provider) -> (counters, histogram)
+_PROVIDERS: list[Any] = []  # keeps each provider alive while its id is a key above
+
+
+def _instruments(provider: Any) -> tuple[dict[str, Any], Any]:
+    cached = _INSTRUMENTS.get(id(provider))
+    if cached is None:
+        meter = provider.get_meter("nacos_async")
+        counters = {
+            kind: meter.create_counter(spec.metric, unit="1")
+            for kind, spec in KINDS.items()
+            if spec.metric is not None
+        }
+        duration = meter.create_histogram(
+            "nacos_async.request.duration", unit="s", description="Time of one HTTP attempt."
+        )
+        cached = _INSTRUMENTS[id(provider)] = (counters, duration)
+        _PROVIDERS.append(provider)
+    return cached
 
 
 def opentelemetry_hook(meter_provider: Any = None) -> EventHook | None:
@@ -30,11 +38,7 @@ def opentelemetry_hook(meter_provider: Any = None) -> EventHook | None:
         from opentelemetry import metrics
     except ImportError:
         return None
-    meter = (meter_provider or metrics.get_meter_provider()).get_meter("nacos_async")
-    counters = {kind: meter.create_counter(name, unit="1") for kind, name in _COUNTED.items()}
-    duration = meter.create_histogram(
-        "nacos_async.request.duration", unit="s", description="Time of one HTTP attempt."
-    )
+    counters, duration = _instruments(meter_provider or metrics.get_meter_provider())
 
     def record(event: Event) -> None:
         if event.kind == "request":

@@ -10,7 +10,7 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from nacos_async.errors import NacosError
+from nacos_async.errors import NacosConfigParseError
 
 M = TypeVar("M", bound=BaseModel)
 Format = Literal["json", "yaml", "properties", "toml"]
@@ -52,14 +52,6 @@ class ConfigChange:
     namespace: str
     content: str | None
     md5: str
-
-
-class NacosConfigParseError(NacosError):
-    """Config content that does not parse, or does not fit the model."""
-
-    def __init__(self, message: str, *, errors: list[Any] | None = None) -> None:
-        super().__init__(message)
-        self.errors = errors or []
 
 
 def parse_model(content: str, model: type[M], fmt: str, *, name: str) -> M:

@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-import re
+from nacos_async.errors import clip
+from nacos_async.names import check_name
 
-_VALID = re.compile(r"^[A-Za-z0-9_.:\-]+$")
 CONFIG_TYPES = frozenset({"text", "json", "yaml", "properties", "xml", "html", "toml"})
 
 
 def data_id(value: str) -> str:
-    return _name("dataId", value, 256)
+    return check_name("dataId", value, 256)
 
 
 def group(value: str) -> str:
-    return _name("group", value, 128)
+    return check_name("group", value, 128)
 
 
 def namespace(value: str) -> str:
-    return _name("namespace", value, 128)
+    return check_name("namespace", value, 128)
 
 
 def content(value: str) -> str:
@@ -30,15 +30,5 @@ def content(value: str) -> str:
 
 def config_type(value: str) -> str:
     if not isinstance(value, str) or value not in CONFIG_TYPES:
-        raise ValueError(f"unknown config type {value!r}: use one of {sorted(CONFIG_TYPES)}")
-    return value
-
-
-def _name(kind: str, value: str, limit: int) -> str:
-    if not isinstance(value, str) or not value:
-        raise ValueError(f"{kind} must be a non-empty string, got {value!r}")
-    if len(value) > limit or not _VALID.match(value) or value in (".", ".."):
-        raise ValueError(
-            f"invalid {kind} {value!r}: use letters, digits and _ - . : (at most {limit})"
-        )
+        raise ValueError(f"unknown config type {clip(value)}: use one of {sorted(CONFIG_TYPES)}")
     return value

@@ -4,34 +4,24 @@ from __future__ import annotations
 
 import ipaddress
 import math
-import re
 from collections.abc import Mapping
 
-_NAME = re.compile(r"^[A-Za-z0-9_.:\-]+$")
-_CLUSTER = re.compile(r"^[A-Za-z0-9_\-.]+$")
+from nacos_async.errors import clip
+from nacos_async.names import check_name
+
 MAX_WEIGHT = 10_000.0
 
 
 def service_name(value: str) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"service name must be a non-empty string, got {value!r}")
-    if len(value) > 512 or "@@" in value or not _NAME.match(value):
-        raise ValueError(
-            f"invalid service name {value!r}: use letters, digits and _ - . : (at most 512)"
-        )
-    return value
+    return check_name("service name", value, 512)  # "@@" cannot pass: "@" is not allowed
 
 
 def group_name(value: str) -> str:
-    if not isinstance(value, str) or not value or len(value) > 128 or not _NAME.match(value):
-        raise ValueError(f"invalid group {value!r}: use letters, digits and _ - . : (at most 128)")
-    return value
+    return check_name("group", value, 128)
 
 
 def cluster_name(value: str) -> str:
-    if not isinstance(value, str) or not value or len(value) > 64 or not _CLUSTER.match(value):
-        raise ValueError(f"invalid cluster {value!r}: use letters, digits and _ - . (at most 64)")
-    return value
+    return check_name("cluster", value, 64, cluster=True)
 
 
 def ip_address(value: str) -> str:
@@ -39,12 +29,14 @@ def ip_address(value: str) -> str:
     try:
         return str(ipaddress.ip_address(value.strip() if isinstance(value, str) else value))
     except ValueError:
-        raise ValueError(f"invalid IP address {value!r}: give an IPv4 or IPv6 address") from None
+        raise ValueError(
+            f"invalid IP address {clip(value)}: give an IPv4 or IPv6 address"
+        ) from None
 
 
 def port(value: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
-        raise ValueError(f"invalid port {value!r}: must be an integer from 1 to 65535")
+        raise ValueError(f"invalid port {clip(value)}: must be an integer from 1 to 65535")
     return value
 
 
@@ -55,7 +47,7 @@ def weight(value: float) -> float:
         or not math.isfinite(value)
         or not 0 <= value <= MAX_WEIGHT
     ):
-        raise ValueError(f"invalid weight {value!r}: must be a number from 0 to 10000")
+        raise ValueError(f"invalid weight {clip(value)}: must be a number from 0 to 10000")
     return float(value)
 
 
@@ -66,7 +58,7 @@ def metadata(value: Mapping[str, str] | None) -> dict[str, str]:
         raise ValueError(f"metadata must be a mapping of strings, got {type(value).__name__}")
     for key, item in value.items():
         if not isinstance(key, str) or not key:
-            raise ValueError(f"metadata keys must be non-empty strings, got {key!r}")
+            raise ValueError(f"metadata keys must be non-empty strings, got {clip(key)}")
         if not isinstance(item, str):
-            raise ValueError(f"metadata value for {key!r} must be a string, got {item!r}")
+            raise ValueError(f"metadata value for {clip(key)} must be a string, got {clip(item)}")
     return dict(value)

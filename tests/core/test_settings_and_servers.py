@@ -27,8 +27,8 @@ def test_addresses_default_port_scheme_and_ipv6() -> None:
 @pytest.mark.parametrize(
     ("text", "match"),
     [
-        ("", "no server address in ''"),
-        ("h1,,h2", "empty entry in server addresses 'h1,,h2'"),
+        ("", "no server address given"),
+        ("h1,,h2", "empty entry #2 in the server address list"),
         ("h1:0", "'h1:0': port must be 1-65535"),
         ("h1:70000", "'h1:70000'"),
         ("h1:port", "'h1:port'"),
@@ -41,6 +41,30 @@ def test_addresses_default_port_scheme_and_ipv6() -> None:
 def test_malformed_addresses_name_the_value(text: str, match: str) -> None:
     with pytest.raises(ValueError, match=match):
         parse_server_addresses(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "http://admin:S3CRET@10.0.0.1:88x8",  # bad port after the credentials
+        "http://admin:S3CRET@[::1",  # unclosed IPv6 bracket
+        "admin:S3CRET@10.0.0.1",
+        "h1:8848,http://admin:S3CRET@h2",
+    ],
+)
+def test_a_password_in_an_address_never_reaches_the_error(text: str) -> None:
+    with pytest.raises(ValueError, match="credentials in the address") as info:
+        parse_server_addresses(text)
+    assert "S3CRET" not in str(info.value)
+    with pytest.raises(ValueError) as settings_error:
+        NacosSettings(server_addr=text)
+    assert "S3CRET" not in str(settings_error.value)
+
+
+def test_a_huge_bad_value_is_quoted_cut_short() -> None:
+    with pytest.raises(ValueError) as info:
+        parse_server_addresses("h" * 1_000_000 + ":x")
+    assert len(str(info.value)) < 400
 
 
 def test_address_server_body_is_one_server_per_line() -> None:

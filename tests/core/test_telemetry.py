@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from aioresponses import CallbackResult, aioresponses
 
 from nacos_async.events import Events
-from nacos_async.telemetry import install
+from nacos_async.telemetry import install, opentelemetry_hook
 
-from .helpers import BASE, forbidden, login_body, make_client, url
+from .helpers import FakeNacos, make_client
 
 sdk_metrics = pytest.importorskip("opentelemetry.sdk.metrics")
 export = pytest.importorskip("opentelemetry.sdk.metrics.export")
@@ -29,21 +28,16 @@ def collected(reader: Any) -> dict[str, Any]:
 async def test_logins_replays_and_request_durations_are_recorded() -> None:
     reader = export.InMemoryMetricReader()
     provider = sdk_metrics.MeterProvider(metric_readers=[reader])
-    tokens = iter(["t1", "t2"])
-    with aioresponses() as mock:
-        mock.post(
-            BASE + "/v3/auth/user/login",
-            callback=lambda *_a, **_k: CallbackResult(payload=login_body(next(tokens))),
-            repeat=True,
-        )
-        mock.get(url("/v1/x"), callback=lambda *_a, **_k: forbidden("token expired!"))
-        mock.get(url("/v1/x"), payload={})
-        client = make_client(
-            username="nacos", password="pw", relogin_min_interval=0, telemetry=False
-        )
-        assert install(client.events, provider)
-        async with client:
-            await client.request("GET", "/v1/x")
+    fake = FakeNacos()
+    client = make_client(
+        fake, username="nacos", password="pw", relogin_min_interval=0, telemetry=False
+    )
+    hook = opentelemetry_hook(provider)  # what telemetry=True installs, with the global provider
+    assert hook is not None
+    client.add_event_hook(hook)
+    async with client:
+        fake.expire_all()
+        await client.request("GET", "/v1/ns/operator/metrics")
     metrics = collected(reader)
     assert metrics["nacos_async.logins"].data_points[0].value == 2
     assert metrics["nacos_async.replays"].data_points[0].value == 1
@@ -67,3 +61,29 @@ def test_without_opentelemetry_nothing_is_installed(monkeypatch: pytest.MonkeyPa
 
     monkeypatch.setattr(builtins, "__import__", no_otel)
     assert install(Events()) is False
+
+
+def test_instruments_are_made_once_per_process_and_provider() -> None:
+    reader = export.InMemoryMetricReader()
+    provider = sdk_metrics.MeterProvider(metric_readers=[reader])
+    made: list[str] = []
+    meter = provider.get_meter("nacos_async")
+    real_counter = meter.create_counter
+
+    class CountingProvider:
+        def get_meter(self, name: str) -> Any:
+            class Meter:
+                def create_counter(self, name: str, **kw: Any) -> Any:
+                    made.append(name)
+                    return real_counter(name, **kw)
+
+                def create_histogram(self, name: str, **kw: Any) -> Any:
+                    made.append(name)
+                    return meter.create_histogram(name, **kw)
+
+            return Meter()
+
+    counting = CountingProvider()
+    for _ in range(100):
+        assert install(Events(), counting)
+    assert len(made) == len(set(made))  # each instrument once, not once per client
