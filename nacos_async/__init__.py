@@ -17,12 +17,14 @@ from nacos_async.errors import (
     NacosTimeoutError,
 )
 from nacos_async.events import ClientStats, Event
+from nacos_async.health import ClientHealth
 from nacos_async.naming import Instance
 from nacos_async.settings import NacosSettings
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "ClientHealth",
     "ClientStats",
     "ConfigChange",
     "ConfigItem",

@@ -1,142 +1,120 @@
-"""The Nacos login exchange and the reading of 403 answers.
+"""How a request gets its token and what a refusal does: one policy for HTTP and gRPC.
 
-Login: ``POST /v3/auth/user/login`` then ``/v1/auth/users/login`` when the server lacks v3,
-credentials in the form body, never an old token (a token on a login request wins over the
-password on the server). 403 answers are either "this token is no good" (log in again, replay)
-or "this user may not" (``authorization failed!``: no replay).
+For each request the transport opens an ``AuthFlow`` and calls it at two moments, as azure-core's
+bearer-token policy does (``on_request`` / ``on_challenge``), while failover and retries stay in
+the transport:
+
+- before sending (after a connection slot is held, so the token is read as late as possible):
+  ``token_now()`` gives the token without waiting, or None; then ``await wait_for_token()``
+  (without the slot) joins the shared login, bounded by the request's deadline.
+- after a refusal (HTTP 401/403, gRPC errorCode 403): ``await refused(...)`` decides.
+  ``authorization failed`` is a ``NacosPermissionError`` at once: a new token will not help.
+  Any other message (token expired, invalid, bad signature, unknown user, unrecognised) means
+  the token is bad: the request is replayed once, with a newer token if another coroutine already
+  got one, otherwise after one shared login. Refused again, it is replayed once more only if a
+  still newer token exists (made by someone else: this request causes no further login);
+  otherwise ``NacosAuthError``.
 """
 
 from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, MutableMapping
 from typing import Literal
 
-from pydantic import SecretStr
+from nacos_async.errors import NacosAuthError, NacosPermissionError
+from nacos_async.events import Events
+from nacos_async.signing import AccessKeySigner
+from nacos_async.token import Token, TokenManager
 
-from nacos_async.errors import NacosApiUnavailableError, NacosAuthError, NacosServerError
-from nacos_async.response import Response
-
-LOGIN_V3 = "/v3/auth/user/login"
-LOGIN_V1 = "/v1/auth/users/login"
-MAX_TOKEN_TTL = 366 * 24 * 3600.0
-
-
-@dataclass(frozen=True)
-class LoginResult:
-    """A successful login: the token (kept out of reprs) and its server-reported TTL."""
-
-    access_token: str = field(repr=False)
-    ttl: float
-    username: str | None = None
-    global_admin: bool | None = None
+Placement = Literal["header", "query"]
+MakeError = Callable[[type[NacosAuthError], str], NacosAuthError]
+REFUSAL_STATUSES = frozenset({401, 403})
 
 
-class Forbidden(enum.Enum):
-    """What a 403 means for the caller."""
+class Refusal(enum.Enum):
+    """What a refusal means for the caller."""
 
     TOKEN = "token"  # expired, invalid, bad signature, unknown user: a fresh token may help
     PERMISSION = "permission"  # authorization failed: a fresh token will not help
 
 
-_PERMISSION_MARKERS = ("authorization failed",)
+def classify_refusal(message: str) -> Refusal:
+    """Read a refusal's message; anything unrecognised counts as a bad token (a replay is cheap)."""
+    return Refusal.PERMISSION if "authorization failed" in message.lower() else Refusal.TOKEN
 
 
-def classify_forbidden(message: str) -> Forbidden:
-    """Read a 403 message; anything unrecognised counts as a bad token (one replay is cheap)."""
-    lowered = message.lower()
-    if any(marker in lowered for marker in _PERMISSION_MARKERS):
-        return Forbidden.PERMISSION
-    return Forbidden.TOKEN
-
-
-class PasswordLogin:
-    """Logs in with username and password; remembers whether the server has the v3 path."""
+class AuthPolicy:
+    """The credentials of one client: its token manager, its access-key signer, its placement."""
 
     def __init__(
         self,
-        request: Callable[..., Awaitable[Response]],
-        username: str,
-        password: SecretStr,
+        tokens: TokenManager | None,
+        events: Events,
         *,
-        api_version: Literal["auto", "v1", "v3"] = "auto",
+        signer: AccessKeySigner | None = None,
+        placement: Placement = "header",
     ) -> None:
-        self._request = request
-        self._username = username
-        self._password = password
-        self._paths: list[str] = [LOGIN_V1] if api_version == "v1" else [LOGIN_V3, LOGIN_V1]
-        self._pinned = api_version != "auto"
+        self.tokens = tokens
+        self.signer = signer
+        self.placement = placement
+        self._events = events
 
-    def __repr__(self) -> str:
-        return f"PasswordLogin(username={self._username!r}, paths={self._paths!r})"
+    def flow(self, path: str, deadline: float = math.inf) -> AuthFlow | None:
+        """The token dealings of one request, or None when the client does not log in."""
+        return AuthFlow(self, self.tokens, path, deadline) if self.tokens is not None else None
 
-    async def __call__(self) -> LoginResult:
-        form = {"username": self._username, "password": self._password.get_secret_value()}
-        for index, path in enumerate(self._paths):
-            try:
-                response = await self._request("POST", path, data=form, auth=False)
-            except NacosApiUnavailableError:
-                if self._pinned or index == len(self._paths) - 1:
-                    raise
-                self._paths = self._paths[index + 1 :]  # remember: this server has no v3 login
-                continue
-            except (NacosAuthError, NacosServerError) as exc:
-                # Nacos 3.x on port 8848 answers a wrong password with a 500, not a 403
-                if not isinstance(exc, NacosAuthError) and not _says_bad_credentials(
-                    exc.server_message
-                ):
-                    raise
-                raise NacosAuthError(
-                    f"login refused for user {self._username!r}",
-                    method=exc.method,
-                    path=exc.path,
-                    server=exc.server,
-                    status=exc.status,
-                    server_message=exc.server_message,
-                ) from None
-            return parse_login_response(response)
-        raise AssertionError("unreachable: the last login path raises or returns")
+    def put_http(
+        self, token: Token, headers: MutableMapping[str, str], params: MutableMapping[str, str]
+    ) -> None:
+        if self.placement == "header":
+            headers["Authorization"] = "Bearer " + token.value
+        else:
+            params["accessToken"] = token.value
+
+    @staticmethod
+    def put_grpc(token: Token, headers: MutableMapping[str, str]) -> None:
+        headers["accessToken"] = token.value
 
 
-def _says_bad_credentials(message: str | None) -> bool:
-    lowered = (message or "").lower()
-    return "user not found" in lowered or "unknown user" in lowered
+class AuthFlow:
+    """One request's token: which one it sent, and whether it was replayed already."""
 
+    __slots__ = ("_deadline", "_path", "_policy", "_tokens", "replayed", "sent")
 
-def parse_login_response(response: Response) -> LoginResult:
-    """Validate a 200 login answer; anything odd is a ``NacosProtocolError`` naming the value."""
-    body = response.json()
-    if not isinstance(body, dict):
-        raise response.protocol_error(f"login answer is not a JSON object: {type(body).__name__}")
-    token = body.get("accessToken")
-    if not isinstance(token, str) or not token.strip():
-        raise response.protocol_error("login answer has no 'accessToken'")
-    ttl = body.get("tokenTtl")
-    if isinstance(ttl, bool) or not isinstance(ttl, int | float):
-        raise response.protocol_error(f"login answer has no numeric 'tokenTtl' (got {ttl!r})")
-    if not math.isfinite(ttl) or ttl <= 0 or ttl > MAX_TOKEN_TTL:
-        raise response.protocol_error(
-            f"login answer has an unusable 'tokenTtl' of {ttl!r} seconds"
-            f" (expected 0 < ttl <= {MAX_TOKEN_TTL:.0f})"
-        )
-    username = body.get("username")
-    admin = body.get("globalAdmin")
-    return LoginResult(
-        access_token=token,
-        ttl=float(ttl),
-        username=username if isinstance(username, str) else None,
-        global_admin=admin if isinstance(admin, bool) else None,
-    )
+    def __init__(
+        self, policy: AuthPolicy, tokens: TokenManager, path: str, deadline: float
+    ) -> None:
+        self._policy = policy
+        self._tokens = tokens
+        self._path = path
+        self._deadline = deadline
+        self.sent: Token | None = None
+        self.replayed = False
 
+    def token_now(self) -> Token | None:
+        """The token to send now, or None when the request must wait for a login first."""
+        token = self._tokens.usable()
+        self.sent = token
+        return token
 
-__all__ = [
-    "LOGIN_V1",
-    "LOGIN_V3",
-    "Forbidden",
-    "LoginResult",
-    "PasswordLogin",
-    "classify_forbidden",
-    "parse_login_response",
-]
+    async def wait_for_token(self) -> None:
+        """Join the shared login (``NacosTimeoutError`` past the request's deadline)."""
+        await self._tokens.get(self._deadline)
+
+    async def refused(self, message: str, make_error: MakeError) -> None:
+        """The server refused the token this request sent: return to replay, or raise."""
+        token = self.sent
+        assert token is not None, "a refusal of a request that sent no token"
+        if classify_refusal(message) is Refusal.PERMISSION:
+            self._policy._events.emit("permission_error", path=self._path, message=message)
+            raise make_error(NacosPermissionError, "permission denied")
+        if self.replayed and self._tokens.newer_than(token) is None:
+            self._tokens.reject(token)
+            self._policy._events.emit("auth_error", path=self._path, message=message)
+            raise make_error(NacosAuthError, "refused again after logging in anew")
+        self._policy._events.emit("replay", path=self._path, generation=token.generation)
+        if not self.replayed:
+            self.replayed = True
+            await self._tokens.replace_rejected(token, self._deadline)

@@ -1,4 +1,13 @@
-"""Exponential backoff with full jitter: one policy shared by retries and background loops."""
+"""Exponential backoff with jitter: the one policy for every retry in the client.
+
+Which layer retries what (nobody retries on top of a retry):
+- the request sender retries one request against the servers (connection errors, timeouts,
+  5xx), within the request's deadline;
+- a background loop retries its own step (the supervisor backs off after a step that raised);
+  a step that sends a request relies on the sender's retries and adds none of its own;
+- the token manager keeps one retry schedule for logins, shared by its renewal loop and every
+  caller (callers do not each retry a failed login).
+"""
 
 from __future__ import annotations
 

@@ -1,23 +1,35 @@
-"""``NacosClient``: the facade that owns the session, the token manager and background work."""
+"""``NacosClient``: the facade that builds the runtime and owns the client's lifecycle.
+
+Its public surface is small on purpose: ``config``, ``naming``, ``request``, ``stats``,
+``health()``, event hooks, ``settings``, ``start``/``close``. Everything else (the token
+manager, the request sender, the supervisor) stays private and reaches the services through a
+narrow ``Runtime``.
+"""
 
 from __future__ import annotations
 
+import logging
 import random
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from functools import cached_property
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Literal, Self
 
 import aiohttp
 import anyio
 
+from nacos_async._binding import Binding
+from nacos_async._runtime import Runtime
 from nacos_async.api_version import ApiVersions
-from nacos_async.auth import PasswordLogin
+from nacos_async.auth import AuthPolicy
 from nacos_async.background import Supervisor
 from nacos_async.clock import SYSTEM_CLOCK, Clock
-from nacos_async.errors import NacosClosedError, NacosConnectionError, NacosServerError
+from nacos_async.errors import NacosClosedError, NacosServerError
 from nacos_async.events import ClientStats, EventHook, Events
+from nacos_async.health import ClientHealth
+from nacos_async.login import PasswordLogin
 from nacos_async.response import Response
+from nacos_async.sender import Sender
 from nacos_async.servers import (
     DEFAULT_ENDPOINT_PORT,
     ServerList,
@@ -29,20 +41,22 @@ from nacos_async.settings import NacosSettings
 from nacos_async.signing import AccessKeySigner, Resource
 from nacos_async.telemetry import install as install_telemetry
 from nacos_async.token import TokenManager
-from nacos_async.transport import Transport
+from nacos_async.transport import AiohttpTransport, HttpTransport
 
 if TYPE_CHECKING:
     from nacos_async.config.service import ConfigService
     from nacos_async.naming.service import NamingService
 
-Closer = Callable[[], Awaitable[None]]
+logger = logging.getLogger("nacos_async")
+State = Literal["new", "running", "closing", "closed"]
 
 
 class NacosClient:
     """An asyncio Nacos client. Use ``async with NacosClient(...) as nacos:``.
 
     Arguments are the fields of ``NacosSettings`` (unset ones are read from ``NACOS_*``
-    environment variables). A ``session`` given by the caller is used and never closed.
+    environment variables). A ``session`` given by the caller is used and never closed; a
+    ``transport`` (e.g. ``nacos_async.testing.MockTransport``) replaces the network entirely.
     """
 
     def __init__(
@@ -51,6 +65,7 @@ class NacosClient:
         *,
         settings: NacosSettings | None = None,
         session: aiohttp.ClientSession | None = None,
+        transport: HttpTransport | None = None,
         clock: Clock | None = None,
         rng: random.Random | None = None,
         **options: Any,
@@ -61,44 +76,52 @@ class NacosClient:
             settings = NacosSettings(**options)
         elif server_addr is not None or options:
             raise ValueError("pass either settings= or individual options, not both")
+        if session is not None and transport is not None:
+            raise ValueError("pass a session or a transport, not both")
         self._settings = settings
-        self._clock = clock or SYSTEM_CLOCK
-        self._rng = rng or random.Random()
-        self._events = Events()
-        self._supervisor = Supervisor(clock=self._clock, events=self._events, rng=self._rng)
-        servers = ServerList(parse_server_addresses(settings.server_addr), rng=self._rng)
-        self._transport = Transport(
-            settings,
-            servers,
-            clock=self._clock,
-            events=self._events,
-            session=session,
-            rng=self._rng,
+        clock = clock or SYSTEM_CLOCK
+        rng = rng or random.Random()
+        self._events = events = Events()
+        self._supervisor = supervisor = Supervisor(clock=clock, events=events, rng=rng)
+        self._binding = Binding()
+        self._http = transport or AiohttpTransport(settings, session=session)
+        self._auth = AuthPolicy(
+            None,
+            events,
+            placement=settings.token_placement,
+            signer=(
+                AccessKeySigner(settings.access_key, settings.secret_key)
+                if settings.access_key is not None and settings.secret_key is not None
+                else None
+            ),
         )
-        self.api = ApiVersions(settings.api_version, self._events)
+        self._sender = Sender(
+            settings,
+            ServerList(parse_server_addresses(settings.server_addr), rng=rng),
+            self._http,
+            self._auth,
+            clock=clock,
+            events=events,
+            binding=self._binding,
+            rng=rng,
+        )
+        api = ApiVersions(settings.api_version, events)
         self._tokens: TokenManager | None = None
         if settings.username is not None and settings.password is not None:
-            login = PasswordLogin(
-                self._transport.request,
-                settings.username,
-                settings.password,
-                api_version=settings.api_version,
-            )
+            login = PasswordLogin(self._sender.request, api, settings.username, settings.password)
             self._tokens = TokenManager(
                 login,
-                clock=self._clock,
-                events=self._events,
-                spawn=lambda fn: self._supervisor.spawn(fn, name="nacos-async-login"),
-                rng=self._rng,
+                clock=clock,
+                events=events,
+                supervisor=supervisor,
+                rng=rng,
                 relogin_min_interval=settings.relogin_min_interval,
             )
-            self._transport.tokens = self._tokens
-        if settings.access_key is not None and settings.secret_key is not None:
-            self._transport.signer = AccessKeySigner(settings.access_key, settings.secret_key)
+            self._auth.tokens = self._tokens
+        self._runtime = Runtime(settings, clock, events, supervisor, rng, self._sender.request, api)
         if settings.telemetry:
-            install_telemetry(self._events)
-        self._closers: list[Closer] = []
-        self._state = "new"
+            install_telemetry(events)
+        self._state: State = "new"
 
     @classmethod
     def from_settings(
@@ -106,62 +129,65 @@ class NacosClient:
         settings: NacosSettings,
         *,
         session: aiohttp.ClientSession | None = None,
+        transport: HttpTransport | None = None,
         clock: Clock | None = None,
         rng: random.Random | None = None,
     ) -> Self:
-        return cls(settings=settings, session=session, clock=clock, rng=rng)
+        return cls(settings=settings, session=session, transport=transport, clock=clock, rng=rng)
 
     def __repr__(self) -> str:
         s = self._settings
         auth = f"user={s.username!r}" if s.username else "auth=off"
+        servers = [str(x) for x in self._sender.servers.servers]
         return (
-            f"NacosClient(servers={[str(x) for x in self._transport.servers.servers]!r}, "
-            f"namespace={s.namespace!r}, {auth}, state={self._state})"
+            f"NacosClient(servers={servers!r}, namespace={s.namespace!r}, {auth}, "
+            f"state={self._state})"
         )
 
     @cached_property
     def config(self) -> ConfigService:
         """Dynamic configuration: get, publish, delete, watch, typed models."""
+        from nacos_async.config.http import HttpConfigBackend
         from nacos_async.config.service import ConfigService
 
-        return ConfigService(self)
+        return ConfigService(self._runtime, HttpConfigBackend(self._runtime))
 
     @cached_property
     def naming(self) -> NamingService:
         """Service discovery: register, list, select, watch."""
+        from nacos_async.naming.http import HttpNamingBackend
         from nacos_async.naming.service import NamingService
 
-        return NamingService(self, rng=self._rng)
+        return NamingService(self._runtime, HttpNamingBackend(self._runtime))
 
     @property
     def settings(self) -> NacosSettings:
         return self._settings
 
     @property
-    def clock(self) -> Clock:
-        return self._clock
-
-    @property
     def stats(self) -> ClientStats:
         """A copy of the counters: logins, refreshes, replays, failovers, ..."""
         return ClientStats(**self._events.stats.as_dict())
 
-    @property
-    def events(self) -> Events:
-        return self._events
-
-    @property
-    def supervisor(self) -> Supervisor:
-        return self._supervisor
-
-    @property
-    def tokens(self) -> TokenManager | None:
-        """The token manager, or None when auth is off."""
-        return self._tokens
-
-    @property
-    def transport(self) -> Transport:
-        return self._transport
+    def health(self) -> ClientHealth:
+        """A snapshot for readiness probes: token, servers, background work, services."""
+        tokens = self._tokens
+        token = tokens.current if tokens is not None else None
+        now = self._runtime.clock.now()
+        return ClientHealth(
+            state=self._state,
+            servers=[str(s) for s in self._sender.servers.servers],
+            current_server=str(self._sender.servers.current()),
+            auth=tokens is not None,
+            token_valid_for=max(0.0, token.expires_at - now) if token is not None else None,
+            login_failures=tokens.failures if tokens is not None else 0,
+            last_login_error=str(tokens.last_error) if tokens and tokens.last_error else None,
+            background_crashes=list(self._supervisor.crashes),
+            failing_loops={
+                loop.name: loop.last_error or "" for loop in self._supervisor.loops if loop.failures
+            },
+            services={name: probe() for name, probe in self._runtime.health.items()},
+        )
 
     def add_event_hook(self, hook: EventHook) -> None:
         """Call ``hook(event)`` for every login, refresh, replay, failover, ... (sync, fast)."""
@@ -169,10 +195,6 @@ class NacosClient:
 
     def remove_event_hook(self, hook: EventHook) -> None:
         self._events.remove_hook(hook)
-
-    def add_closer(self, closer: Closer) -> None:
-        """Run ``closer`` at the start of ``close()``, while requests still work."""
-        self._closers.append(closer)
 
     async def __aenter__(self) -> Self:
         await self.start()
@@ -190,44 +212,65 @@ class NacosClient:
         """Open the session, read the address server, log in (unless ``lazy_login``)."""
         if self._state == "running":
             return
-        if self._state == "closed":
+        if self._state != "new":
             raise NacosClosedError("a closed client cannot be started again")
-        await self._transport.open()
-        await self._supervisor.start()
+        self._binding.bind()
+        await self._sender.open()
+        self._supervisor.start()
         self._state = "running"
         try:
-            if self._settings.endpoint is not None:
+            settings = self._settings
+            if settings.endpoint is not None:
                 await self._refresh_server_list()
                 self._supervisor.start_loop(
                     "server-list",
                     self._server_list_step,
-                    initial_delay=self._settings.endpoint_refresh_interval,
+                    initial_delay=settings.endpoint_refresh_interval,
                 )
             if self._tokens is not None:
-                if not self._settings.lazy_login:
+                if not settings.lazy_login:
                     await self._tokens.get()
-                self._supervisor.start_loop("token-refresh", self._token_refresh_step)
+                self._tokens.start(lazy=settings.lazy_login)
         except BaseException:
             await self.close()
             raise
 
     async def close(self, *, timeout: float = 5.0) -> None:
-        """Run closers (bounded by ``timeout``), stop background work, close the session."""
-        if self._state == "closed":
+        """Run the services' closers, stop background work, close the session.
+
+        Works from any task, including a listener or loop the client runs itself, and ends
+        within about ``timeout`` seconds even when the server hangs.
+        """
+        if self._state in ("closing", "closed"):
             return
+        if self._binding.forked:
+            self._abandon()  # the connections belong to the parent process: do not touch them
+            return
+        clock = self._runtime.clock
         was_running = self._state == "running"
         self._state = "closing"
+        deadline = clock.now() + timeout
         try:
-            if was_running and self._closers:
-                with anyio.move_on_after(timeout):
-                    for closer in reversed(self._closers):
-                        await closer()
+            if was_running:
+                await self._run_closers(timeout)
         finally:
             if self._tokens is not None:
                 self._tokens.close()
-            await self._supervisor.stop()
-            await self._transport.close()
+            await self._supervisor.stop(timeout=max(0.1, deadline - clock.now()))
+            await self._sender.close()
             self._state = "closed"
+
+    async def _run_closers(self, timeout: float) -> None:
+        with anyio.move_on_after(timeout) as scope:
+            for closer in reversed(self._runtime.closers):
+                await closer()
+        if scope.cancelled_caught:
+            logger.warning("closing the services took longer than %gs; stopped waiting", timeout)
+
+    def _abandon(self) -> None:
+        self._state = "closed"
+        if isinstance(self._http, AiohttpTransport):
+            self._http.abandon()
 
     async def request(
         self,
@@ -246,7 +289,7 @@ class NacosClient:
         with the client's failover, retries and token handling."""
         if self._state not in ("running", "closing"):  # closers may still send while closing
             raise NacosClosedError(f"client is {self._state}; use `async with` or `await start()`")
-        return await self._transport.request(
+        return await self._sender.request(
             method,
             path,
             params=params,
@@ -258,38 +301,23 @@ class NacosClient:
             accept=accept,
         )
 
-    async def _token_refresh_step(self) -> float:
-        assert self._tokens is not None
-        if self._tokens.current is None and self._settings.lazy_login:
-            return 1.0  # nothing to renew until the first use logs in
-        return await self._tokens.refresh_step()
-
     async def _server_list_step(self) -> float:
         await self._refresh_server_list()
         return self._settings.endpoint_refresh_interval
 
     async def _refresh_server_list(self) -> None:
+        """Read the address server through the sender: the same limits, errors and no redirects."""
         settings = self._settings
         assert settings.endpoint is not None
         endpoint = parse_server_address(settings.endpoint, default_port=DEFAULT_ENDPOINT_PORT)
-        url = endpoint.url(settings.context_path, "/serverlist")
         params = {"namespace": settings.namespace} if settings.namespace != "public" else None
-        session = self._transport.session
+        response = await self._sender.request(
+            "GET", "/serverlist", params=params, auth=False, server=endpoint
+        )
         try:
-            async with session.get(
-                url, params=params, timeout=aiohttp.ClientTimeout(total=settings.request_timeout)
-            ) as raw:
-                body = await raw.text()
-        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-            raise NacosConnectionError(
-                f"address server unreachable: {type(exc).__name__}", server=str(endpoint)
-            ) from None
-        if raw.status != 200:
-            raise NacosServerError(
-                "address server refused", server=str(endpoint), status=raw.status
-            )
-        try:
-            servers = parse_server_list_body(body)
+            servers = parse_server_list_body(response.text())
         except ValueError as exc:
-            raise NacosServerError(f"address server sent a bad list: {exc}") from None
-        self._transport.servers.replace(servers)
+            raise NacosServerError(
+                f"address server sent a bad list: {exc}", server=str(endpoint)
+            ) from None
+        self._sender.servers.replace(servers)

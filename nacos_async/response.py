@@ -1,12 +1,11 @@
-"""A read-to-the-end HTTP answer, and how Nacos error bodies map to typed errors."""
+"""A read-to-the-end answer, and how Nacos error bodies map to typed errors."""
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Awaitable, Container, Mapping
+from typing import TYPE_CHECKING, Any, Protocol
 
 from nacos_async.errors import (
     NacosApiUnavailableError,
@@ -19,21 +18,65 @@ from nacos_async.errors import (
     NacosServerError,
 )
 
+if TYPE_CHECKING:
+    from nacos_async.servers import ServerAddress
+    from nacos_async.signing import Resource
+
 _MESSAGE_LIMIT = 500
 _HTML_DIV = re.compile(r"<div>(.*?)</div>", re.S | re.I)
 _UNAVAILABLE_STATUSES = frozenset({405, 410, 501})
+_RETRY_STATUSES = frozenset({500, 502, 503, 504})
+_EMPTY: Mapping[str, str] = {}
+_LOGIN_REFUSALS = (
+    "no message available",
+    "handle api compatibility failed",
+    "user not found",
+    "unknown user",
+)
 
 
-@dataclass(frozen=True)
+class Send(Protocol):
+    """Sends one logical request and returns its answer (``Sender.request``)."""
+
+    def __call__(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = ...,
+        data: Mapping[str, str] | None = ...,
+        headers: Mapping[str, str] | None = ...,
+        auth: bool = ...,
+        timeout: float | None = ...,
+        resource: Resource | None = ...,
+        accept: Container[int] = ...,
+        server: ServerAddress | None = ...,
+    ) -> Awaitable[Response]: ...
+
+
 class Response:
     """A complete answer: status, headers and body bytes, and where it came from."""
 
-    status: int
-    body: bytes
-    headers: Mapping[str, str] = field(default_factory=dict)
-    method: str = "GET"
-    path: str = ""
-    server: str = ""
+    __slots__ = ("body", "headers", "method", "path", "server", "status")
+
+    def __init__(
+        self,
+        status: int,
+        body: bytes,
+        headers: Mapping[str, str] = _EMPTY,
+        method: str = "GET",
+        path: str = "",
+        server: str = "",
+    ) -> None:
+        self.status = status
+        self.body = body
+        self.headers = headers
+        self.method = method
+        self.path = path
+        self.server = server
+
+    def __repr__(self) -> str:
+        return f"Response({self.method} {self.path} -> {self.status}, {len(self.body)} bytes)"
 
     def text(self) -> str:
         try:
@@ -45,7 +88,15 @@ class Response:
         try:
             return json.loads(self.body)
         except (ValueError, RecursionError):
-            raise self.protocol_error(f"answer is not JSON: {_snippet(self.body)!r}") from None
+            # the body is not quoted: a truncated login answer would show part of the token
+            raise self.protocol_error(f"answer is not JSON ({len(self.body)} bytes)") from None
+
+    def json_object(self, what: str = "answer") -> dict[str, Any]:
+        """The body as a JSON object; a ``NacosProtocolError`` naming ``what`` otherwise."""
+        body = self.json()
+        if not isinstance(body, dict):
+            raise self.protocol_error(f"{what} is not a JSON object: {type(body).__name__}")
+        return body
 
     def protocol_error(self, message: str) -> NacosProtocolError:
         return NacosProtocolError(
@@ -64,12 +115,17 @@ class Response:
         code = parsed.get("code") if parsed else None
         return code if isinstance(code, int) and not isinstance(code, bool) else None
 
+    @property
+    def retryable(self) -> bool:
+        """A server fault worth another attempt (on this server or the next)."""
+        return self.status in _RETRY_STATUSES and not self._refused_login()
+
     def error(self, message: str | None = None) -> NacosError:
         """The typed error for this (non-success) answer."""
         status = self.status
         if status == 400:
             cls: type[NacosError] = NacosBadRequestError
-        elif status in (401, 403):
+        elif status in (401, 403) or self._refused_login():
             cls = NacosAuthError
         elif status == 404:
             cls = NacosApiUnavailableError if self.is_api_missing() else NacosNotFoundError
@@ -104,6 +160,15 @@ class Response:
             return "code" not in parsed and "error" in parsed and "status" in parsed
         return self.body.lstrip()[:1] == b"<"
 
+    def _refused_login(self) -> bool:
+        """A refused login, not a server fault: Nacos 3.x's server port renders a wrong password
+        as a Spring 500 (its ``AccessException`` has no message, so Spring says "No message
+        available", and the v1 compatibility filter "Handle API Compatibility failed")."""
+        if self.status != 500 or not self.path.endswith("/login"):
+            return False
+        lowered = self.message.lower()
+        return any(marker in lowered for marker in _LOGIN_REFUSALS)
+
 
 def extract_message(body: bytes) -> str:
     """Best-effort human message from an error body, trimmed to a sane length."""
@@ -114,7 +179,7 @@ def extract_message(body: bytes) -> str:
             if isinstance(value, str) and value.strip():
                 return _trim(value)
         return _trim(json.dumps(parsed, ensure_ascii=False))
-    text = body.decode("utf-8", errors="replace")
+    text = body[: _MESSAGE_LIMIT * 8].decode("utf-8", errors="replace")
     match = _HTML_DIV.findall(text)
     if match and text.lstrip().startswith("<"):
         return _trim(" ".join(m.strip() for m in match if m.strip()))
@@ -134,10 +199,6 @@ def _parse_json_object(body: bytes) -> dict[str, Any] | None:
 
 def _trim(text: str) -> str:
     return text if len(text) <= _MESSAGE_LIMIT else text[:_MESSAGE_LIMIT] + "..."
-
-
-def _snippet(body: bytes) -> str:
-    return body[:80].decode("utf-8", errors="replace")
 
 
 def _reason(cls: type[NacosError]) -> str:

@@ -37,7 +37,12 @@ class NacosSettings(BaseModel):
     api_version: Literal["auto", "v1", "v3"] = Field(
         "auto", description="`auto` tries v3 once and falls back to v1."
     )
-    request_timeout: float = Field(10.0, gt=0, description="Seconds for one attempt.")
+    request_timeout: float = Field(
+        10.0,
+        gt=0,
+        description="Seconds one request may take in all: a connection slot, a token, every "
+        "attempt and the pauses between retries.",
+    )
     max_attempts: int = Field(3, ge=1, le=20, description="Attempts per request, across servers.")
     retry_backoff: float = Field(0.1, gt=0, description="First retry delay in seconds.")
     pool_size: int = Field(100, ge=1, le=100_000, description="Concurrent connections.")
@@ -73,6 +78,10 @@ class NacosSettings(BaseModel):
     )
 
     tls_verify: bool = Field(True, description="Verify server certificates.")
+    trust_env: bool = Field(
+        False,
+        description="Use HTTP_PROXY / HTTPS_PROXY / NO_PROXY (and ~/.netrc) from the environment.",
+    )
     ca_file: str | None = Field(None, description="CA bundle for TLS verification.")
     client_cert: str | None = Field(None, description="Client certificate (PEM) for mutual TLS.")
     client_key: str | None = Field(None, description="Client private key (PEM) for mutual TLS.")

@@ -1,318 +1,142 @@
-"""The one way requests leave the client: failover, retries, auth, signing, size limits.
+"""Sending one HTTP request to one server: the seam between the client and the network.
 
-- Servers: sticky on the current one; connection errors, timeouts and 5xx move to the next
-  server and retry with backoff, up to ``max_attempts`` in all.
-- Auth: the token is read right before sending, after a connection slot is held (the slot
-  semaphore is the pool size, so aiohttp never queues a request holding a stale token). A
-  token-type 403 is replayed once with a newer token; ``authorization failed!`` is not.
-- Answers are read whole, up to ``max_response_bytes``, and turned into typed errors here.
+``HttpTransport`` is what the request sender calls; ``AiohttpTransport`` is the real one (a
+session, TLS, proxies, bounded reading); ``nacos_async.testing.MockTransport`` answers from a
+function, for fast tests of everything above the network (as httpx's ``MockTransport``).
+A transport maps every network failure to ``NacosConnectionError`` or ``NacosTimeoutError``
+and reads answers whole, never more than ``max_response_bytes`` after decompression.
 """
 
 from __future__ import annotations
 
-import asyncio
-import random
 import re
 import ssl
-from collections.abc import Container, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
+from typing import Protocol
 
 import aiohttp
 
-from nacos_async.auth import Forbidden, classify_forbidden
-from nacos_async.backoff import Backoff
-from nacos_async.clock import Clock
-from nacos_async.errors import (
-    NacosAuthError,
-    NacosClosedError,
-    NacosConnectionError,
-    NacosError,
-    NacosPermissionError,
-    NacosProtocolError,
-    NacosTimeoutError,
-)
-from nacos_async.events import Events
+from nacos_async.errors import NacosConnectionError, NacosProtocolError, NacosTimeoutError
 from nacos_async.response import Response
-from nacos_async.servers import ServerAddress, ServerList
 from nacos_async.settings import NacosSettings
-from nacos_async.signing import AccessKeySigner, Resource
-from nacos_async.token import Token, TokenManager
 
-RETRY_STATUSES = frozenset({500, 502, 503, 504})
-_METHODS = frozenset({"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"})
 _TOKEN_IN_TEXT = re.compile(r"(accessToken=)[^&\s'\"]+", re.I)
 _CHUNK = 64 * 1024
 
-Params = Mapping[str, str]
 
+class HttpRequest:
+    """One attempt as it goes on the wire (the token, when any, already in place)."""
 
-@dataclass(frozen=True)
-class _Call:
-    """What one logical request sends, the same on every attempt."""
-
-    method: str
-    path: str
-    params: Params | None
-    data: Params | None
-    headers: Params | None
-    timeout: float
-    resource: Resource | None
-
-
-class Transport:
-    """Sends requests for one client over one aiohttp session."""
+    __slots__ = ("body", "headers", "method", "params", "path", "server", "timeout", "url")
 
     def __init__(
         self,
-        settings: NacosSettings,
-        servers: ServerList,
+        method: str,
+        url: str,
         *,
-        clock: Clock,
-        events: Events,
-        session: aiohttp.ClientSession | None = None,
-        rng: random.Random | None = None,
+        path: str,
+        server: str,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        body: bytes | None = None,
+        timeout: float = 10.0,
+    ) -> None:
+        self.method = method
+        self.url = url
+        self.path = path  # below the context path, for errors and events
+        self.server = server
+        self.params = params
+        self.headers = headers
+        self.body = body
+        self.timeout = timeout
+
+    def __repr__(self) -> str:  # no params or headers: they may hold the token
+        return f"HttpRequest({self.method} {self.path} on {self.server})"
+
+
+class HttpTransport(Protocol):
+    """Sends one request and returns its complete answer (any status)."""
+
+    async def open(self) -> None: ...
+
+    async def send(self, request: HttpRequest) -> Response: ...
+
+    async def close(self) -> None: ...
+
+
+class AiohttpTransport:
+    """The network, through one aiohttp session (created in ``open``, or the caller's own)."""
+
+    def __init__(
+        self, settings: NacosSettings, *, session: aiohttp.ClientSession | None = None
     ) -> None:
         self._settings = settings
-        self.servers = servers
-        self._clock = clock
-        self._events = events
         self._session = session
         self._owns_session = session is None
-        self._rng = rng or random.Random()
-        self._backoff = Backoff(base=settings.retry_backoff, cap=max(settings.retry_backoff, 5.0))
-        # fast_acquire: no scheduling round-trip when a slot is free (the common case)
-        # asyncio's own semaphore: the slot is taken on every request, and anyio's costs
-        # several times more per acquire (cancel-scope checks) for nothing we use here.
-        self._slots = asyncio.Semaphore(settings.pool_size)
+        self._ssl: ssl.SSLContext | bool | None = None  # built on the first https request
         self._timeouts: dict[float, aiohttp.ClientTimeout] = {}
-        self._open = False
-        self.tokens: TokenManager | None = None
-        self.signer: AccessKeySigner | None = None
 
     async def open(self) -> None:
         if self._session is None:
-            connector = aiohttp.TCPConnector(
-                limit=self._settings.pool_size, limit_per_host=0, ssl=self._ssl_context()
+            connector = aiohttp.TCPConnector(limit=self._settings.pool_size, limit_per_host=0)
+            self._session = aiohttp.ClientSession(
+                connector=connector, raise_for_status=False, trust_env=self._settings.trust_env
             )
-            self._session = aiohttp.ClientSession(connector=connector, raise_for_status=False)
-        self._open = True
 
     async def close(self) -> None:
-        self._open = False
-        if self._owns_session and self._session is not None:
-            await self._session.close()
-            self._session = None
+        session, self._session = self._session, None
+        if self._owns_session and session is not None:
+            await session.close()
 
-    @property
-    def session(self) -> aiohttp.ClientSession:
-        if self._session is None or not self._open:
-            raise NacosClosedError("client is closed (or was never started)")
-        return self._session
+    def abandon(self) -> None:
+        """Forget the session without closing it (in a forked child: it is the parent's)."""
+        self._session = None
 
-    async def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Params | None = None,
-        data: Params | None = None,
-        headers: Params | None = None,
-        auth: bool = True,
-        timeout: float | None = None,
-        resource: Resource | None = None,
-        accept: Container[int] = (),
-    ) -> Response:
-        """Send one logical request (with failover, retries and one replay after a 403).
-
-        Returns the answer for 2xx and for any status in ``accept``; raises a typed
-        ``NacosError`` otherwise.
-        """
-        method = method.upper()
-        if method not in _METHODS:
-            raise ValueError(f"unsupported HTTP method {method!r}")
-        if not path.startswith("/"):
-            raise ValueError(f"request path must start with '/': {path!r}")
-        if timeout is not None and not timeout > 0:
-            raise ValueError(f"timeout must be > 0 seconds, got {timeout!r}")
-        session = self.session
-        call = _Call(
-            method, path, params, data, headers, timeout or self._settings.request_timeout, resource
-        )
-        tokens = self.tokens if auth else None
-        attempt = 0
-        replayed = False
-        token: Token | None = None
-        while True:
-            server = self.servers.current()
-            try:
-                response, token = await self._attempt(session, server, call, tokens, token)
-                failure: NacosError | None = None
-            except (NacosConnectionError, NacosTimeoutError) as exc:
-                failure = exc
-            except _NoToken as exc:  # the login has its own failover and retries
-                raise exc.error from None
-            if failure is None and (
-                response.status not in RETRY_STATUSES or response.status in accept
-            ):
-                if response.status == 403 and tokens is not None and token is not None:
-                    if self._refused_for_good(response, replayed):
-                        raise self._forbidden_error(response, replayed)
-                    replayed = True
-                    self._events.emit("replay", path=path, generation=token.generation)
-                    token = await tokens.replace_rejected(token)
-                    continue
-                if 200 <= response.status < 300 or response.status in accept:
-                    return response
-                raise response.error()
-            attempt += 1
-            if self.servers.mark_failed(server):
-                self._events.emit(
-                    "failover", path=path, failed=str(server), to=str(self.servers.current())
-                )
-            if attempt >= self._settings.max_attempts:
-                raise failure if failure is not None else response.error()
-            reason = str(failure) if failure is not None else f"status {response.status}"
-            self._events.emit("retry", path=path, attempt=attempt, reason=reason)
-            await self._clock.sleep(self._backoff.delay(attempt, self._rng))
-
-    async def _attempt(
-        self,
-        session: aiohttp.ClientSession,
-        server: ServerAddress,
-        call: _Call,
-        tokens: TokenManager | None,
-        token: Token | None,
-    ) -> tuple[Response, Token | None]:
-        """One send; the token is taken while a connection slot is held, never before."""
-        while True:
-            async with self._slots:
-                if tokens is not None:
-                    usable = tokens.usable()
-                    # a replay brings its own fresh token; otherwise take the current one
-                    token = token if token is not None and token is usable else usable
-                if tokens is None or token is not None:
-                    return await self._send(session, server, call, token), token
-            assert tokens is not None
-            try:
-                token = await tokens.get()  # wait for the shared login without holding a slot
-            except NacosError as exc:
-                raise _NoToken(exc) from None
-
-    async def _send(
-        self,
-        session: aiohttp.ClientSession,
-        server: ServerAddress,
-        call: _Call,
-        token: Token | None,
-    ) -> Response:
-        method, path, data, timeout = call.method, call.path, call.data, call.timeout
-        if not self._open:  # closed while this call waited for a slot, a token or a retry
-            raise NacosClosedError(
-                "client closed while the request was pending", method=method, path=path
-            )
-        query = dict(call.params or {})
-        head = dict(call.headers or {})
-        if token is not None:
-            if self._settings.token_placement == "header":
-                head["Authorization"] = f"Bearer {token.value}"
-            else:
-                query["accessToken"] = token.value
-        if self.signer is not None and call.resource is not None:
-            extra_headers, extra_params = self.signer.sign(call.resource, {**query, **(data or {})})
-            head.update(extra_headers)
-            query.update(extra_params)
-        started = self._clock.now()
+    async def send(self, request: HttpRequest) -> Response:
+        session = self._session
+        if session is None:
+            raise NacosConnectionError("transport is closed", path=request.path)
         try:
             async with session.request(
-                method,
-                server.url(self._settings.context_path, path),
-                params=query or None,
-                data=dict(data) if data is not None else None,
-                headers=head,
-                timeout=self._timeout(timeout),
+                request.method,
+                request.url,
+                params=request.params,
+                data=request.body,
+                headers=request.headers,
+                timeout=self._timeout(request.timeout),
                 allow_redirects=False,
+                ssl=self._ssl_for(request.url),
             ) as raw:
-                body = await self._read_body(raw, method, path, server)
-                if self._events.wants("request"):
-                    self._events.emit(
-                        "request",
-                        method=method,
-                        path=path,
-                        server=str(server),
-                        status=raw.status,
-                        duration=self._clock.now() - started,
-                    )
-                else:
-                    self._events.count("request")
+                body = await self._read_body(raw, request)
                 return Response(
-                    status=raw.status,
-                    body=body,
-                    headers=raw.headers,
-                    method=method,
-                    path=path,
-                    server=str(server),
+                    raw.status, body, raw.headers, request.method, request.path, request.server
                 )
         except TimeoutError:
             raise NacosTimeoutError(
-                f"no answer within {timeout:g}s", method=method, path=path, server=str(server)
-            ) from None
+                f"no answer within {request.timeout:.3g}s",
+                method=request.method, path=request.path, server=request.server,
+            ) from None  # fmt: skip
         except (aiohttp.ClientError, OSError) as exc:
             raise NacosConnectionError(
-                f"connection failed: {_redact(exc)}", method=method, path=path, server=str(server)
-            ) from None
+                f"connection failed: {_redact(exc)}",
+                method=request.method, path=request.path, server=request.server,
+            ) from None  # fmt: skip
 
     def _timeout(self, seconds: float) -> aiohttp.ClientTimeout:
         """One ClientTimeout per distinct value (a request builds none on the hot path)."""
         timeout = self._timeouts.get(seconds)
         if timeout is None:
+            if len(self._timeouts) > 64:  # remaining-budget values of retries: do not grow
+                self._timeouts.clear()
             timeout = self._timeouts[seconds] = aiohttp.ClientTimeout(total=seconds)
         return timeout
 
-    async def _read_body(
-        self, raw: aiohttp.ClientResponse, method: str, path: str, server: ServerAddress
-    ) -> bytes:
-        limit = self._settings.max_response_bytes
-        length = raw.content_length
-        if length is not None and length > limit:
-            raise NacosProtocolError(
-                f"answer of {length} bytes exceeds max_response_bytes={limit}",
-                method=method, path=path, server=str(server), status=raw.status,
-            )  # fmt: skip
-        if length is not None:  # known and within the limit: one read
-            return await raw.read()
-        body = bytearray()
-        async for chunk in raw.content.iter_chunked(_CHUNK):
-            body += chunk
-            if len(body) > limit:
-                raise NacosProtocolError(
-                    f"answer exceeds max_response_bytes={limit}",
-                    method=method, path=path, server=str(server), status=raw.status,
-                )  # fmt: skip
-        return bytes(body)
-
-    def _refused_for_good(self, response: Response, replayed: bool) -> bool:
-        return replayed or classify_forbidden(response.message) is Forbidden.PERMISSION
-
-    def _forbidden_error(self, response: Response, replayed: bool) -> NacosAuthError:
-        if classify_forbidden(response.message) is Forbidden.PERMISSION:
-            self._events.emit("permission_error", path=response.path, message=response.message)
-            return NacosPermissionError(
-                "permission denied",
-                method=response.method,
-                path=response.path,
-                server=response.server,
-                status=response.status,
-                server_message=response.message,
-            )
-        self._events.emit("auth_error", path=response.path, message=response.message)
-        return NacosAuthError(
-            "refused again after logging in anew" if replayed else "refused",
-            method=response.method,
-            path=response.path,
-            server=response.server,
-            status=response.status,
-            server_message=response.message,
-        )
+    def _ssl_for(self, url: str) -> ssl.SSLContext | bool:
+        if not url.startswith("https:"):
+            return True  # unused for http: no SSL context for plain servers (one costs ~40 ms)
+        if self._ssl is None:
+            self._ssl = self._ssl_context()
+        return self._ssl
 
     def _ssl_context(self) -> ssl.SSLContext | bool:
         settings = self._settings
@@ -323,13 +147,31 @@ class Transport:
             context.load_cert_chain(settings.client_cert, settings.client_key)
         return context
 
+    async def _read_body(self, raw: aiohttp.ClientResponse, request: HttpRequest) -> bytes:
+        """The whole body, refusing more than ``max_response_bytes`` of it as decoded: a small
+        gzip answer may inflate to gigabytes, so compressed bodies are counted as they inflate."""
+        limit = self._settings.max_response_bytes
+        length = raw.content_length
+        compressed = "Content-Encoding" in raw.headers
+        if length is not None and length > limit:
+            raise self._too_large(raw, request, f"answer of {length} bytes exceeds")
+        if length is not None and not compressed:  # known and within the limit: one read
+            return await raw.read()
+        body = bytearray()
+        async for chunk in raw.content.iter_chunked(_CHUNK):
+            body += chunk
+            if len(body) > limit:
+                raise self._too_large(raw, request, "answer exceeds")
+        return bytes(body)
 
-class _NoToken(Exception):
-    """No token could be had: not a fault of the server this attempt was meant for."""
-
-    def __init__(self, error: NacosError) -> None:
-        super().__init__(str(error))
-        self.error = error
+    def _too_large(
+        self, raw: aiohttp.ClientResponse, request: HttpRequest, what: str
+    ) -> NacosProtocolError:
+        raw.close()  # do not drain the rest: drop the connection
+        return NacosProtocolError(
+            f"{what} max_response_bytes={self._settings.max_response_bytes}",
+            method=request.method, path=request.path, server=request.server, status=raw.status,
+        )  # fmt: skip
 
 
 def _redact(exc: BaseException) -> str:

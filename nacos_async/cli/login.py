@@ -19,17 +19,17 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 
 async def _login(client: NacosClient, args: argparse.Namespace) -> int:
-    tokens = client.tokens
+    health = client.health()
     settings = client.settings
-    servers = [str(s) for s in client.transport.servers.servers]
-    if tokens is None or tokens.current is None:
+    servers = health.servers
+    if not health.auth or health.token_valid_for is None:
         emit(
             args,
             {"auth": False, "servers": servers},
             "no username given: auth is off, nothing to log in to",
         )
         return EXIT_OK
-    ttl = tokens.current.ttl
+    ttl = health.token_valid_for
     emit(
         args,
         {"auth": True, "username": settings.username, "token_ttl": ttl, "servers": servers},

@@ -81,7 +81,7 @@ async def _select(client: NacosClient, args: argparse.Namespace) -> int:
 
 async def _watch(client: NacosClient, args: argparse.Namespace) -> int:
     seen = 0
-    async for hosts in client.naming.watch(args.service, group=args.group):
+    async for hosts in client.naming.watch(args.service, group=args.group, initial=True):
         data = {"service": args.service, "instances": [h.model_dump() for h in hosts]}
         rows = "\n".join(_row(h) for h in hosts)
         emit(args, data, f"--- {args.service}: {len(hosts)} instance(s)\n{rows}")

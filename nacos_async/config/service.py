@@ -4,49 +4,53 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncGenerator
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
 from nacos_async._latest import LatestSlot
+from nacos_async._runtime import Runtime
 from nacos_async.config import validation as check
-from nacos_async.config._protocol import ConfigProtocol
+from nacos_async.config.backend import ConfigBackend
 from nacos_async.config.models import (
     ConfigChange,
     ConfigItem,
     ConfigKey,
-    NacosConfigParseError,
     format_of,
     parse_model,
 )
-from nacos_async.config.snapshot import ConfigFiles
+from nacos_async.config.snapshot import ConfigFiles, Snapshots
 from nacos_async.config.watcher import ConfigWatcher, Listener
-from nacos_async.errors import NacosConnectionError, NacosNotFoundError, NacosTimeoutError
-
-if TYPE_CHECKING:
-    from nacos_async.client import NacosClient
+from nacos_async.errors import (
+    NacosConfigParseError,
+    NacosConnectionError,
+    NacosNotFoundError,
+    NacosTimeoutError,
+    clip,
+)
+from nacos_async.names import DEFAULT_GROUP
 
 logger = logging.getLogger("nacos_async")
 M = TypeVar("M", bound=BaseModel)
-DEFAULT_GROUP = "DEFAULT_GROUP"
 _MISSING: Any = object()
 
 
 class ConfigService:
     """Dynamic configuration for one client; reached as ``client.config``."""
 
-    def __init__(self, client: NacosClient) -> None:
-        settings = client.settings
-        self._client = client
-        self._protocol = ConfigProtocol(client)
-        self._snapshot = ConfigFiles(settings.snapshot_dir) if settings.snapshot_dir else None
+    def __init__(self, runtime: Runtime, backend: ConfigBackend) -> None:
+        settings = runtime.settings
+        self._runtime = runtime
+        self._backend = backend
+        self._snapshots = Snapshots(settings.snapshot_dir) if settings.snapshot_dir else None
         self._failover = ConfigFiles(settings.failover_dir) if settings.failover_dir else None
-        self._watcher = ConfigWatcher(self._protocol, client, self._snapshot)
-        client.add_closer(self._close)
+        self._watcher = ConfigWatcher(runtime, backend, self._snapshots)
+        runtime.add_closer(self._close)
+        runtime.add_health("config", self._watcher.health)
 
     def _key(self, data_id: str, group: str, namespace: str | None) -> ConfigKey:
         return ConfigKey(
-            check.namespace(namespace or self._client.settings.namespace),
+            check.namespace(namespace or self._runtime.settings.namespace),
             check.group(group),
             check.data_id(data_id),
         )
@@ -76,22 +80,23 @@ class ConfigService:
             local = self._failover.item(key, "failover")
             if local is not None:
                 return local
+        snapshots = self._snapshots
+        ticket = snapshots.ticket() if snapshots is not None else 0
         try:
-            item = await self._protocol.get(key)
+            item = await self._backend.get(key)
         except (NacosConnectionError, NacosTimeoutError) as exc:
-            saved = self._snapshot.item(key, "snapshot") if self._snapshot else None
+            saved = snapshots.item(key) if snapshots is not None else None
             if saved is None:
                 raise
             logger.warning("no server answered; serving the snapshot of %s (%s)", key, exc)
-            self._client.events.emit("snapshot_served", config=str(key))
+            self._runtime.events.emit("snapshot_served", config=str(key))
             return saved
+        if snapshots is not None:
+            snapshots.record(key, item, ticket)
         if item is None:
-            if self._snapshot is not None:
-                self._snapshot.remove(key)
-            raise NacosNotFoundError(f"config {data_id!r} not found in group {group!r}",
-                                     path=str(key))  # fmt: skip
-        if self._snapshot is not None:
-            self._snapshot.write(key, item.content)
+            raise NacosNotFoundError(
+                f"config {clip(data_id)} not found in group {clip(group)}", path=str(key)
+            )
         return item
 
     async def get_model(
@@ -120,13 +125,13 @@ class ConfigService:
         """Create or replace a config; with ``cas_md5`` only if the server's MD5 still matches
         (``NacosConflictError`` otherwise)."""
         key = self._key(data_id, group, namespace)
-        await self._protocol.publish(key, check.content(content), check.config_type(type), cas_md5)
+        await self._backend.publish(key, check.content(content), check.config_type(type), cas_md5)
 
     async def delete(
         self, data_id: str, *, group: str = DEFAULT_GROUP, namespace: str | None = None
     ) -> None:
         """Remove a config (no error if it does not exist)."""
-        await self._protocol.delete(self._key(data_id, group, namespace))
+        await self._backend.delete(self._key(data_id, group, namespace))
 
     async def watch(
         self,
@@ -140,17 +145,15 @@ class ConfigService:
         current value first, so that no change can fall between a read and the watch. A slow
         consumer gets the latest value. Ends when the client closes."""
         key = self._key(data_id, group, namespace)
-        watched = await self._watcher.watch(key)
         slot: LatestSlot[ConfigChange] = LatestSlot()
+        current = await self._watcher.subscribe(key, slot=slot)
         if initial:
-            slot.put(ConfigChange(data_id, key.group, key.namespace, watched.content, watched.md5))
-        watched.slots.add(slot)
+            slot.put(current)
         try:
             async for change in slot:
                 yield change
         finally:
-            watched.slots.discard(slot)
-            self._watcher.drop_if_idle(watched)
+            self._watcher.unsubscribe(key, slot=slot)
 
     async def watch_model(
         self,
@@ -176,7 +179,7 @@ class ConfigService:
                 yield parse_model(change.content, model, fmt, name=data_id)
             except NacosConfigParseError as exc:
                 logger.warning("keeping the last good model: %s", exc)
-                self._client.events.emit("config_invalid", config=data_id, error=str(exc))
+                self._runtime.events.emit("config_invalid", config=data_id, error=str(exc))
 
     async def add_listener(
         self,
@@ -187,8 +190,7 @@ class ConfigService:
         namespace: str | None = None,
     ) -> None:
         """Call ``listener(change)`` (sync or async) on every change of the config."""
-        watched = await self._watcher.watch(self._key(data_id, group, namespace))
-        watched.listeners.append(listener)
+        await self._watcher.subscribe(self._key(data_id, group, namespace), listener=listener)
 
     def remove_listener(
         self,
@@ -198,10 +200,7 @@ class ConfigService:
         group: str = DEFAULT_GROUP,
         namespace: str | None = None,
     ) -> None:
-        watched = self._watcher.keys.get(self._key(data_id, group, namespace))
-        if watched is not None and listener in watched.listeners:
-            watched.listeners.remove(listener)
-            self._watcher.drop_if_idle(watched)
+        self._watcher.unsubscribe(self._key(data_id, group, namespace), listener=listener)
 
     async def _close(self) -> None:
         self._watcher.stop()

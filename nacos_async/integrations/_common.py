@@ -12,6 +12,9 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 import anyio
 from pydantic import BaseModel
 
+from nacos_async.config.models import ConfigChange, format_of, parse_model
+from nacos_async.errors import NacosConfigParseError
+
 if TYPE_CHECKING:
     from nacos_async.client import NacosClient
 
@@ -32,7 +35,7 @@ class ServiceRegistration:
     metadata: Mapping[str, str] = field(default_factory=dict)
 
     def resolve_ip(self, client: NacosClient) -> str:
-        return self.ip or local_ip_towards(client.transport.servers.current().host)
+        return self.ip or local_ip_towards(client.health().current_server.rpartition(":")[0])
 
 
 def local_ip_towards(host: str) -> str:
@@ -84,23 +87,33 @@ class LiveConfig(Generic[M]):
         return self.value
 
     async def start(self, client: NacosClient) -> None:
-        """Read the config now (start-up fails if it is missing or invalid), then follow it."""
-        self._value = await client.config.get_model(self.data_id, self.model, group=self.group)
+        """Follow the config, then read it (start-up fails if it is missing or invalid)."""
+        fmt = "json"
 
-        async def follow() -> float:
-            # initial=True: the watch's own first read comes first, so nothing published
-            # between start() and the watch taking hold is missed
-            models = client.config.watch_model(
-                self.data_id, self.model, group=self.group, initial=True
-            )
-            async for model in models:
-                self._value = model
-                self.updates += 1
-                self._updated.set()
-                self._updated = anyio.Event()
-            return 0.0
+        async def follow(change: ConfigChange) -> None:
+            if change.content is None:
+                logger.warning("config %s was deleted; keeping the last good model", self.data_id)
+                return
+            try:
+                self._value = parse_model(change.content, self.model, fmt, name=self.data_id)
+            except NacosConfigParseError as exc:
+                logger.warning("keeping the last good model: %s", exc)
+                return
+            self.updates += 1
+            self._updated.set()
+            self._updated = anyio.Event()
 
-        client.supervisor.start_loop(f"live-config:{self.group}/{self.data_id}", follow)
+        # listen first, read second: a change published in between reaches the listener
+        await client.config.add_listener(self.data_id, follow, group=self.group)
+        try:
+            item = await client.config.get_with_meta(self.data_id, group=self.group)
+            fmt = format_of(item.type, None)
+            model = parse_model(item.content, self.model, fmt, name=self.data_id)
+        except BaseException:
+            client.config.remove_listener(self.data_id, follow, group=self.group)
+            raise
+        if self.updates == 0:
+            self._value = model
 
 
 async def start_nacos(

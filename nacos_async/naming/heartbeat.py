@@ -1,26 +1,39 @@
-"""One heartbeat scheduler for all of a client's ephemeral instances.
+"""One heartbeat scheduler for all of a client's ephemeral instances (HTTP only: over gRPC an
+instance lives as long as its connection).
 
 A single supervised loop keeps each instance's next due time; beats are scheduled from the
-previous due time (not from "now"), so intervals do not drift. A beat that finds the instance
-gone (v1 20404, v3 21003) registers it again at once; a failed beat marks the instance for
-re-registration and retries it sooner, with backoff, without holding back the others.
+previous due time (not from "now"), so intervals do not drift. The interval of every beat is,
+in this order: what the server's last beat answer named, the instance's
+``preserved.heart.beat.interval`` metadata, the ``heartbeat_interval`` setting.
+A beat that finds the instance gone (v1 20404, v3 21003) registers it again at once. A failed
+beat (the request sender already retried it) marks the instance for re-registration at its next
+beat, one interval later: no retry on top of the sender's retries.
 """
 
 from __future__ import annotations
 
-import random
+import functools
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
-import anyio
-
-from nacos_async.background import LoopHandle, Supervisor
-from nacos_async.backoff import Backoff
-from nacos_async.clock import Clock
+from nacos_async._concurrent import run_all
+from nacos_async._runtime import Runtime
+from nacos_async.background import LoopHandle
 from nacos_async.errors import NacosError
-from nacos_async.events import Events
-from nacos_async.naming._protocol import InstanceSpec, NamingProtocol
+from nacos_async.naming.models import InstanceSpec
 
 MAX_SLEEP = 1.0  # re-check at least this often, so a newly added instance is never late
+
+
+@dataclass(frozen=True, slots=True)
+class Beat:
+    """A heartbeat's answer: was the instance known, the interval the server named (if any),
+    and whether the next beats may be light (no beat JSON)."""
+
+    found: bool
+    interval: float | None = None
+    light: bool = False
 
 
 @dataclass
@@ -29,6 +42,7 @@ class _Entry:
     due: float
     interval: float
     failures: int = 0
+    last_error: str | None = None
     needs_register: bool = False
     light: bool = False  # the server allows beats without the beat JSON (20404 if it forgot)
 
@@ -38,32 +52,44 @@ class HeartbeatScheduler:
 
     def __init__(
         self,
-        protocol: NamingProtocol,
+        register: Callable[[InstanceSpec], Awaitable[None]],
+        beat: Callable[[InstanceSpec, bool], Awaitable[Beat]],
+        runtime: Runtime,
         *,
-        supervisor: Supervisor,
-        clock: Clock,
-        events: Events,
         interval: float,
-        rng: random.Random | None = None,
     ) -> None:
-        self._protocol = protocol
-        self._supervisor = supervisor
-        self._clock = clock
-        self._events = events
+        self._register = register
+        self._beat_once = beat
+        self._runtime = runtime
+        self._clock = runtime.clock
+        self._events = runtime.events
         self._interval = interval
-        self._rng = rng or random.Random()
-        self._backoff = Backoff(base=0.5, cap=interval)
         self._entries: dict[tuple[str, str, str, str, int], _Entry] = {}
         self._handle: LoopHandle | None = None
 
     def __len__(self) -> int:
         return len(self._entries)
 
-    def add(self, spec: InstanceSpec, *, interval: float | None = None) -> None:
-        every = interval or self._interval
+    def has(self, spec: InstanceSpec) -> bool:
+        return spec.key in self._entries
+
+    def health(self) -> dict[str, Any]:
+        failing = {
+            f"{e.spec.group}@@{e.spec.service} {e.spec.ip}:{e.spec.port}": e.last_error or ""
+            for e in self._entries.values()
+            if e.failures
+        }
+        return {
+            "heartbeating": len(self._entries),
+            "failing_heartbeats": failing,
+            "problems": [f"heartbeats failing for {len(failing)} instance(s)"] if failing else [],
+        }
+
+    def add(self, spec: InstanceSpec) -> None:
+        every = spec.beat_interval or self._interval
         self._entries[spec.key] = _Entry(spec, self._clock.now() + every, every)
         if self._handle is None:
-            self._handle = self._supervisor.start_loop("heartbeats", self.step)
+            self._handle = self._runtime.supervisor.start_loop("heartbeats", self.step)
 
     def remove(self, spec: InstanceSpec) -> None:
         self._entries.pop(spec.key, None)
@@ -78,9 +104,7 @@ class HeartbeatScheduler:
         now = self._clock.now()
         due = [entry for entry in self._entries.values() if entry.due <= now]
         if due:
-            async with anyio.create_task_group() as tg:
-                for entry in due:
-                    tg.start_soon(self._beat, entry, now)
+            await run_all(functools.partial(self._beat, entry, now) for entry in due)
         if not self._entries:
             return MAX_SLEEP
         next_due = min(entry.due for entry in self._entries.values())
@@ -90,28 +114,27 @@ class HeartbeatScheduler:
         spec = entry.spec
         try:
             if entry.needs_register:
-                await self._protocol.register(spec)
+                await self._register(spec)
                 self._events.emit("reregister", service=spec.service, reason="after failure")
                 entry.needs_register = False
-            beat = await self._protocol.beat(spec, light=entry.light)
+            beat = await self._beat_once(spec, entry.light)
             if not beat.found:
-                await self._protocol.register(spec)
+                await self._register(spec)
                 self._events.emit("reregister", service=spec.service, reason="unknown to server")
         except NacosError as exc:
             entry.failures += 1
+            entry.last_error = str(exc)[:300]
             entry.needs_register = True
             entry.light = False
-            entry.due = self._clock.now() + min(
-                entry.interval, self._backoff.delay(entry.failures, self._rng)
-            )
             self._events.emit(
                 "heartbeat_failed", service=spec.service, failures=entry.failures, error=str(exc)
             )
-            return
-        entry.failures = 0
-        entry.interval = beat.interval
-        entry.light = beat.light and beat.found
+        else:
+            entry.failures = 0
+            entry.last_error = None
+            entry.interval = beat.interval or spec.beat_interval or self._interval
+            entry.light = beat.light and beat.found
+            self._events.emit("heartbeat", service=spec.service)
         entry.due += entry.interval
         if entry.due <= now:  # far behind (the loop was starved): realign instead of bursting
             entry.due = now + entry.interval
-        self._events.emit("heartbeat", service=spec.service)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -53,3 +55,34 @@ class Instance(BaseModel):
             other.ip,
             other.port,
         )
+
+
+@dataclass(frozen=True)
+class InstanceSpec:
+    """What the client registered: enough to register again, to beat, or to deregister."""
+
+    service: str
+    group: str
+    ip: str
+    port: int
+    cluster: str = "DEFAULT"
+    weight: float = 1.0
+    enabled: bool = True
+    healthy: bool = True
+    ephemeral: bool = True
+    metadata: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def key(self) -> tuple[str, str, str, str, int]:
+        return (self.group, self.service, self.cluster, self.ip, self.port)
+
+    @property
+    def beat_interval(self) -> float | None:
+        """The interval the instance's metadata asks for (``preserved.heart.beat.interval``,
+        milliseconds), in seconds; None when it names none (or nonsense)."""
+        raw = self.metadata.get("preserved.heart.beat.interval")
+        try:
+            ms = float(raw) if raw is not None else 0.0
+        except ValueError:
+            return None
+        return ms / 1000 if math.isfinite(ms) and ms > 0 else None

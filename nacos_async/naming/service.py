@@ -3,28 +3,23 @@
 from __future__ import annotations
 
 import logging
-import random
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any
 
 import anyio
 
 from nacos_async._latest import LatestSlot
-from nacos_async.errors import NacosError, NacosNotFoundError
+from nacos_async._runtime import Runtime
+from nacos_async.errors import NacosError, NacosNotFoundError, clip
+from nacos_async.names import DEFAULT_CLUSTER, DEFAULT_GROUP
 from nacos_async.naming import validation as check
-from nacos_async.naming._protocol import InstanceSpec, NamingProtocol
-from nacos_async.naming.heartbeat import HeartbeatScheduler
-from nacos_async.naming.models import Instance
+from nacos_async.naming.backend import NamingBackend, WatchKey
+from nacos_async.naming.models import Instance, InstanceSpec
 from nacos_async.naming.select import weighted_choice
-from nacos_async.naming.watcher import Listener, ServiceWatch, WatchKey
-
-if TYPE_CHECKING:
-    from nacos_async.client import NacosClient
+from nacos_async.naming.watcher import Listener, ServiceWatch
 
 logger = logging.getLogger("nacos_async")
-DEFAULT_GROUP = "DEFAULT_GROUP"
-DEFAULT_CLUSTER = "DEFAULT"
 
 
 @dataclass(frozen=True)
@@ -66,26 +61,32 @@ def _spec(
 class NamingService:
     """Service discovery for one client; reached as ``client.naming``."""
 
-    def __init__(self, client: NacosClient, *, rng: random.Random | None = None) -> None:
-        self._client = client
-        self._protocol = NamingProtocol(client)
-        self._rng = rng or random.Random()
-        self._heartbeats = HeartbeatScheduler(
-            self._protocol,
-            supervisor=client.supervisor,
-            clock=client.clock,
-            events=client.events,
-            interval=client.settings.heartbeat_interval,
-            rng=self._rng,
-        )
+    def __init__(self, runtime: Runtime, backend: NamingBackend) -> None:
+        self._runtime = runtime
+        self._backend = backend
+        self._rng = runtime.rng
         self._owned: dict[tuple[str, str, str, str, int], InstanceSpec] = {}
         self._watches: dict[WatchKey, ServiceWatch] = {}
-        client.add_closer(self._close)
+        self._failed_deregistrations: list[str] = []
+        runtime.add_closer(self._close)
+        runtime.add_health("naming", self._health)
 
     @property
     def registered(self) -> list[InstanceSpec]:
         """The instances this client registered and keeps alive."""
         return list(self._owned.values())
+
+    def _health(self) -> dict[str, Any]:
+        part = self._backend.health()
+        problems = list(part.get("problems", []))
+        if self._failed_deregistrations:
+            problems.append(f"deregistration failed: {', '.join(self._failed_deregistrations)}")
+        return part | {
+            "registered": [f"{s.group}@@{s.service} {s.ip}:{s.port}" for s in self._owned.values()],
+            "watched_services": len(self._watches),
+            "failed_deregistrations": list(self._failed_deregistrations),
+            "problems": problems,
+        }
 
     async def register_instance(
         self,
@@ -104,10 +105,8 @@ class NamingService:
         """Register an instance; an ephemeral one is kept alive by heartbeats until deregistered."""
         spec = _spec(service, ip, port, group, cluster, weight=weight, metadata=metadata,
                      ephemeral=ephemeral, enabled=enabled, healthy=healthy)  # fmt: skip
-        await self._protocol.register(spec)
+        await self._backend.register(spec)
         self._owned[spec.key] = spec
-        if spec.ephemeral:
-            self._heartbeats.add(spec, interval=_metadata_interval(spec.metadata))
 
     async def deregister_instance(
         self,
@@ -121,9 +120,8 @@ class NamingService:
     ) -> None:
         """Stop heartbeats and remove the instance (no error if the server lacks it)."""
         spec = _spec(service, ip, port, group, cluster, ephemeral=ephemeral)
-        self._heartbeats.remove(spec)
         self._owned.pop(spec.key, None)
-        await self._protocol.deregister(spec)
+        await self._backend.deregister(spec)
 
     async def update_instance(
         self,
@@ -141,10 +139,9 @@ class NamingService:
         """Change weight, metadata or enabled (v1 API; Nacos 3.x serves it only to admins)."""
         spec = _spec(service, ip, port, group, cluster, weight=weight, metadata=metadata,
                      ephemeral=ephemeral, enabled=enabled)  # fmt: skip
-        await self._protocol.update(spec)
+        await self._backend.update(spec)
         if spec.key in self._owned:
             self._owned[spec.key] = spec
-            self._heartbeats.add(spec, interval=_metadata_interval(spec.metadata))
 
     async def list_instances(
         self,
@@ -155,7 +152,7 @@ class NamingService:
         healthy_only: bool = False,
     ) -> list[Instance]:
         """The service's enabled instances (healthy ones only if asked)."""
-        return await self._protocol.list_instances(
+        return await self._backend.list_instances(
             check.service_name(service),
             check.group_name(group),
             [check.cluster_name(c) for c in clusters or ()],
@@ -174,21 +171,23 @@ class NamingService:
             await self.list_instances(service, group=group, clusters=clusters), self._rng
         )
         if chosen is None:
-            raise NacosNotFoundError(f"no healthy instance of {group}@@{service} to select")
+            raise NacosNotFoundError(
+                f"no healthy instance of {clip(group)}@@{clip(service)} to select"
+            )
         return chosen
 
     async def list_services(
         self, *, group: str = DEFAULT_GROUP, page: int = 1, page_size: int = 100
     ) -> ServicePage:
         if isinstance(page, bool) or not isinstance(page, int) or page < 1:
-            raise ValueError(f"page must be an integer >= 1, got {page!r}")
+            raise ValueError(f"page must be an integer >= 1, got {clip(page)}")
         if (
             isinstance(page_size, bool)
             or not isinstance(page_size, int)
             or not 1 <= page_size <= 500
         ):
-            raise ValueError(f"page_size must be an integer from 1 to 500, got {page_size!r}")
-        count, names = await self._protocol.list_services(check.group_name(group), page, page_size)
+            raise ValueError(f"page_size must be an integer from 1 to 500, got {clip(page_size)}")
+        count, names = await self._backend.list_services(check.group_name(group), page, page_size)
         return ServicePage(count, names)
 
     async def watch(
@@ -197,22 +196,24 @@ class NamingService:
         *,
         group: str = DEFAULT_GROUP,
         clusters: Sequence[str] | None = None,
+        initial: bool = False,
     ) -> AsyncGenerator[list[Instance], None]:
-        """Yield the instance list now and after every real change, until the client closes."""
+        """Yield the instance list after every real change (with ``initial``, the current list
+        first), until the client closes. A slow consumer gets the latest list."""
         watch = self._watch(service, group, clusters)
         slot: LatestSlot[list[Instance]] = LatestSlot()
-        if watch.current is not None:
-            slot.put(list(watch.current))
         watch.slots.add(slot)
-        watch.ensure_running()
         try:
+            await watch.start()
+            if initial:
+                slot.put(list(watch.current or []))
             async for instances in slot:
                 yield instances
         finally:
             watch.slots.discard(slot)
-            self._drop_if_idle(watch)
+            await self._drop_if_idle(watch)
 
-    def subscribe(
+    async def subscribe(
         self,
         service: str,
         listener: Listener,
@@ -220,12 +221,17 @@ class NamingService:
         group: str = DEFAULT_GROUP,
         clusters: Sequence[str] | None = None,
     ) -> None:
-        """Call ``listener(instances)`` (sync or async) on every real change."""
+        """Call ``listener(instances)`` (sync or async) on every real change from now on
+        (returns once the current list, which changes are measured against, is known)."""
         watch = self._watch(service, group, clusters)
+        try:
+            await watch.start()
+        except BaseException:
+            await self._drop_if_idle(watch)
+            raise
         watch.listeners.append(listener)
-        watch.ensure_running()
 
-    def unsubscribe(
+    async def unsubscribe(
         self,
         service: str,
         listener: Listener,
@@ -236,7 +242,7 @@ class NamingService:
         watch = self._watches.get(_watch_key(service, group, clusters))
         if watch is not None and listener in watch.listeners:
             watch.listeners.remove(listener)
-            self._drop_if_idle(watch)
+            await self._drop_if_idle(watch)
 
     def _watch(self, service: str, group: str, clusters: Sequence[str] | None) -> ServiceWatch:
         check.service_name(service)
@@ -245,30 +251,31 @@ class NamingService:
             check.cluster_name(cluster)
         key = _watch_key(service, group, clusters)
         if key not in self._watches:
-            self._watches[key] = ServiceWatch(key, self._protocol, self._client)
+            self._watches[key] = ServiceWatch(key, self._backend, self._runtime)
         return self._watches[key]
 
-    def _drop_if_idle(self, watch: ServiceWatch) -> None:
+    async def _drop_if_idle(self, watch: ServiceWatch) -> None:
         if watch.idle and self._watches.get(watch.key) is watch:
-            watch.stop()
             del self._watches[watch.key]
+            await watch.stop()
 
     async def _close(self) -> None:
-        """Stop heartbeats and watches; deregister what this client registered."""
-        self._heartbeats.stop()
-        for watch in list(self._watches.values()):
-            watch.stop()
-        self._watches.clear()
+        """Stop keeping instances and watching services; deregister what this client registered."""
+        self._backend.stop()
+        watches, self._watches = list(self._watches.values()), {}
+        for watch in watches:
+            await watch.stop()
         owned, self._owned = list(self._owned.values()), {}
-        if not self._client.settings.deregister_on_close:
+        if not self._runtime.settings.deregister_on_close:
             return
 
         async def deregister(spec: InstanceSpec) -> None:
             try:
-                await self._protocol.deregister(spec)
+                await self._backend.deregister(spec)
             except NacosError as exc:
-                logger.warning("deregistering %s %s:%d on close failed: %s",
-                               spec.service, spec.ip, spec.port, exc)  # fmt: skip
+                name = f"{spec.group}@@{spec.service} {spec.ip}:{spec.port}"
+                self._failed_deregistrations.append(name)
+                logger.warning("deregistering %s on close failed: %s", name, exc)
 
         async with anyio.create_task_group() as tg:
             for spec in owned:
@@ -278,11 +285,3 @@ class NamingService:
 
 def _watch_key(service: str, group: str, clusters: Sequence[str] | None) -> WatchKey:
     return (service, group, tuple(sorted(clusters or ())))
-
-
-def _metadata_interval(metadata: Mapping[str, str]) -> float | None:
-    raw = metadata.get("preserved.heart.beat.interval")
-    try:
-        return float(raw) / 1000 if raw is not None and float(raw) > 0 else None
-    except ValueError:
-        return None

@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
 from typing import Any
 
 import anyio
 import pytest
 
 from nacos_async import NacosClient
-from nacos_async.config.models import ConfigChange, ConfigItem, ConfigKey, md5_hex
-from nacos_async.config.watcher import ConfigWatcher, Watched
-from nacos_async.testing import FakeClock, Flavor, NacosDevServer
+from nacos_async.config.models import ConfigChange, md5_hex
+from nacos_async.response import Response
+from nacos_async.testing import (
+    FakeClock,
+    Flavor,
+    HttpRequest,
+    MockTransport,
+    NacosDevServer,
+    answer,
+    form_of,
+)
 
 FLAVORS = ["2.x", "3.1", "3.2"]
 
@@ -76,7 +83,8 @@ async def test_fifty_quick_publishes_end_on_the_last_and_deletion_yields_none(
             await collector.until(None)
             tg.cancel_scope.cancel()
         # regression: 3.2 has no HTTP listener; the watcher must switch to MD5 polling
-        assert client.config._watcher.mode == ("md5" if flavor == "3.2" else "long-poll")
+        mode = client.health().services["config"]["mode"]
+        assert mode == ("md5" if flavor == "3.2" else "long-poll")
     assert set(collector.seen[:-1]) <= published  # never a value nobody published
     assert collector.seen[-1] is None
 
@@ -112,77 +120,92 @@ async def test_a_watcher_converges_through_faults(flavor: Flavor) -> None:
     assert client.stats.forced_logins >= 2
 
 
-class RecordingProtocol:
-    """Stands in for ConfigProtocol: records long-poll batches and reads."""
+class MockConfigServer:
+    """Configs behind ``MockTransport``: v3 reads, and either a v1 listener that holds every
+    long-poll (2.x) or none at all (3.2, so the watcher polls MD5s)."""
 
-    def __init__(self, clock: FakeClock) -> None:
-        self.clock = clock
-        self.batches: list[int] = []
+    def __init__(self, *, listener: bool) -> None:
+        self.configs: dict[str, str] = {}
+        self.listener = listener
+        self.long_polls: list[int] = []  # keys per long-poll request
         self.reads: list[float] = []
+        self.clock = FakeClock(start=0.0)
+        self.transport = MockTransport(self.handle)
 
-    async def listen(
-        self, probes: Sequence[tuple[ConfigKey, str]], *, hold_ms: int, no_hangup: bool
-    ) -> set[ConfigKey]:
-        self.batches.append(len(probes))
-        return set()
+    def client(self, **settings: Any) -> NacosClient:
+        return NacosClient("nacos.test:8848", transport=self.transport, clock=self.clock,
+                           **settings)  # fmt: skip
 
-    async def get(self, key: ConfigKey) -> ConfigItem | None:
-        self.reads.append(self.clock.now())
-        return ConfigItem(content="same", md5=md5_hex("same"))
-
-
-async def watcher_with_keys(
-    count: int, **settings: Any
-) -> tuple[ConfigWatcher, RecordingProtocol, FakeClock, NacosClient]:
-    clock = FakeClock(start=0.0)
-    client = NacosClient("127.0.0.1:1", clock=clock, **settings)
-    protocol = RecordingProtocol(clock)
-    watcher = ConfigWatcher(protocol, client, None)  # type: ignore[arg-type]
-    for i in range(count):
-        key = ConfigKey("public", "G", f"key-{i}")
-        watcher.keys[key] = Watched(key, md5=md5_hex("same"), content="same", fresh=False)
-    return watcher, protocol, clock, client
+    async def handle(self, request: HttpRequest) -> Response:
+        if request.path == "/v3/client/cs/config":
+            self.reads.append(self.clock.now())
+            content = self.configs.get((request.params or {})["dataId"])
+            if content is None:
+                return answer(json={"code": 20004, "message": "resource not found"})
+            return answer(json={"code": 0, "data": {"content": content, "md5": md5_hex(content)}})
+        if request.path == "/v1/cs/configs/listener" and self.listener:
+            self.long_polls.append(form_of(request)["Listening-Configs"].count("\x01"))
+            if (request.headers or {}).get("Long-Pulling-Timeout-No-Hangup") == "true":
+                return answer(text="")  # keys were just added: answer at once
+            await anyio.Event().wait()  # held: nothing changes
+        return answer(404, json={"status": 404, "error": "Not Found", "path": request.path})
 
 
 async def test_five_thousand_keys_long_poll_in_batches_of_at_most_3000() -> None:
-    watcher, protocol, _, _ = await watcher_with_keys(5000)
-    assert await watcher._long_poll() == 0.0
-    assert sorted(protocol.batches) == [2000, 3000]
+    server = MockConfigServer(listener=True)
+    async with server.client() as client:
+        for i in range(5000):
+            server.configs[f"key-{i}"] = "same"
+            await client.config.add_listener(f"key-{i}", lambda _: None)
+        await server.clock.settle()
+        assert client.health().services["config"]["mode"] == "long-poll"
+        # the latest turn asks about every key, in two requests
+        assert sorted(server.long_polls[-2:]) == [2000, 3000]
 
 
 async def test_md5_polling_stays_within_its_request_budget() -> None:
-    watcher, protocol, clock, _ = await watcher_with_keys(
-        5000, config_poll_budget=50, config_poll_interval=5
-    )
-    watcher.mode = "md5"
-    while clock.now() < 300:
-        await clock.advance(await watcher.step())
-    rate = len(protocol.reads) / clock.now()
+    server = MockConfigServer(listener=False)
+    settings = {"config_poll_budget": 50, "config_poll_interval": 5}
+    async with server.client(**settings) as client:
+        for i in range(5000):
+            server.configs[f"key-{i}"] = "same"
+            await client.config.add_listener(f"key-{i}", lambda _: None)
+        server.reads.clear()
+        while server.clock.now() < 300:
+            await server.clock.advance(0.5)
+        assert client.health().services["config"]["mode"] == "md5"
+    rate = len(server.reads) / 300
     assert 45 <= rate <= 50.5, rate  # the budget, not 5,000 keys / 5 s
-    small, few, small_clock, _ = await watcher_with_keys(
-        10, config_poll_budget=50, config_poll_interval=5
-    )
-    small.mode = "md5"
-    while small_clock.now() < 100:
-        await small_clock.advance(await small.step())
-    assert len(few.reads) == pytest.approx(10 * 100 / 5, abs=10)  # every key once per interval
+    small = MockConfigServer(listener=False)
+    async with small.client(**settings) as client:
+        for i in range(10):
+            small.configs[f"key-{i}"] = "same"
+            await client.config.add_listener(f"key-{i}", lambda _: None)
+        small.reads.clear()
+        while small.clock.now() < 100:
+            await small.clock.advance(0.5)
+    assert len(small.reads) == pytest.approx(10 * 100 / 5, abs=10)  # every key once per interval
 
 
 async def test_a_raising_listener_does_not_stop_the_others() -> None:
-    watcher, _, _, _ = await watcher_with_keys(1)
-    watched = next(iter(watcher.keys.values()))
-    got: list[ConfigChange] = []
+    server = MockConfigServer(listener=False)
+    got: list[str | None] = []
 
     def broken(_: ConfigChange) -> None:
         raise RuntimeError("listener bug")
 
     async def fine(change: ConfigChange) -> None:
-        got.append(change)
+        got.append(change.content)
 
-    watched.listeners += [broken, fine]
-    await watcher.deliver(watched, ConfigItem(content="new", md5=md5_hex("new")))
-    await watcher.deliver(watched, None)
-    assert [c.content for c in got] == ["new", None]
+    async with server.client(config_poll_interval=1) as client:
+        server.configs["app"] = "old"
+        await client.config.add_listener("app", broken)
+        await client.config.add_listener("app", fine)
+        server.configs["app"] = "new"
+        await server.clock.advance(2)
+        del server.configs["app"]
+        await server.clock.advance(2)
+    assert got == ["new", None]
 
 
 async def test_initial_yields_the_current_value_first() -> None:
@@ -192,4 +215,5 @@ async def test_initial_yields_the_current_value_first() -> None:
         first = await changes.__anext__()
         assert (first.content, first.md5) == ("now", md5_hex("now"))
         await changes.aclose()
-        assert client.config._watcher.keys == {}  # the last consumer left: nothing polled
+        # the last consumer left: nothing watched any more
+        assert client.health().services["config"]["watched"] == 0

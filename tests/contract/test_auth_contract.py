@@ -14,8 +14,8 @@ async def test_login_and_an_authed_call(target: Target) -> None:
         response = await client.request("GET", "/v1/ns/operator/metrics")
         assert response.status == 200
         if target.username:
-            assert client.tokens is not None and client.tokens.current is not None
-            assert client.tokens.current.ttl > 0
+            valid_for = client.health().token_valid_for
+            assert valid_for is not None and valid_for > 0
             assert client.stats.logins == 1
 
 

@@ -6,12 +6,12 @@ import base64
 import hashlib
 import hmac
 
-from aioresponses import aioresponses
 from pydantic import SecretStr
 
 from nacos_async.signing import AccessKeySigner
+from nacos_async.testing import answer
 
-from .helpers import make_client, url
+from .helpers import FakeNacos, make_client
 
 TS = 1_700_000_000_123
 
@@ -61,18 +61,18 @@ def test_naming_signature_covers_the_grouped_service() -> None:
 
 
 async def test_client_signs_config_and_naming_requests() -> None:
-    with aioresponses() as mock:
-        mock.get(url("/v1/cs/configs"), body="x")
-        mock.get(url("/v1/ns/instance/list"), payload={"hosts": []})
-        async with make_client(access_key="my-ak", secret_key="my-sk") as client:
-            await client.request(
-                "GET", "/v1/cs/configs", params={"dataId": "d", "group": "G"}, resource="config"
-            )
-            await client.request(
-                "GET", "/v1/ns/instance/list", params={"serviceName": "s"}, resource="naming"
-            )
-        config_call, naming_call = [c for v in mock.requests.values() for c in v]
-    assert config_call.kwargs["headers"]["Spas-AccessKey"] == "my-ak"
-    assert "Spas-Signature" in config_call.kwargs["headers"]
-    assert naming_call.kwargs["params"]["ak"] == "my-ak"
-    assert naming_call.kwargs["params"]["data"].endswith("@@s")
+    fake = FakeNacos()
+    fake.route("GET", "/v1/cs/configs", lambda _: answer(text="x"))
+    fake.route("GET", "/v1/ns/instance/list", lambda _: answer(json={"hosts": []}))
+    async with make_client(fake, access_key="my-ak", secret_key="my-sk") as client:
+        await client.request(
+            "GET", "/v1/cs/configs", params={"dataId": "d", "group": "G"}, resource="config"
+        )
+        await client.request(
+            "GET", "/v1/ns/instance/list", params={"serviceName": "s"}, resource="naming"
+        )
+    config_call, naming_call = fake.requests
+    assert (config_call.headers or {})["Spas-AccessKey"] == "my-ak"
+    assert "Spas-Signature" in (config_call.headers or {})
+    assert (naming_call.params or {})["ak"] == "my-ak"
+    assert (naming_call.params or {})["data"].endswith("@@s")

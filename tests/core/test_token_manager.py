@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import random
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import anyio
 import pytest
 
-from nacos_async.auth import LoginResult
 from nacos_async.background import Supervisor
 from nacos_async.errors import NacosAuthError, NacosConnectionError
 from nacos_async.events import Events
+from nacos_async.login import LoginResult
 from nacos_async.testing import FakeClock
-from nacos_async.token import TokenManager
+from nacos_async.token import LOGIN_RETRY_CAP, MAX_RENEWAL_INTERVAL, TokenManager
 
 
 class FakeLogin:
@@ -43,14 +43,9 @@ async def running(
 ) -> AsyncIterator[tuple[TokenManager, Events, Supervisor]]:
     events = Events()
     supervisor = Supervisor(clock=clock, events=events, rng=random.Random(7))
-    await supervisor.start()
+    supervisor.start()
     manager = TokenManager(
-        login,
-        clock=clock,
-        events=events,
-        spawn=lambda fn: supervisor.spawn(fn),
-        rng=random.Random(3),
-        **options,
+        login, clock=clock, events=events, supervisor=supervisor, rng=random.Random(3), **options
     )
     try:
         yield manager, events, supervisor
@@ -61,8 +56,8 @@ async def running(
 async def test_refresh_happens_inside_the_window_and_not_before() -> None:
     clock = FakeClock(start=0.0)
     login = FakeLogin(clock, ttl=150.0)
-    async with running(login, clock) as (manager, events, supervisor):
-        supervisor.start_loop("token-refresh", manager.refresh_step)
+    async with running(login, clock) as (manager, events, _):
+        manager.start()
         await clock.settle()
         assert len(login.calls) == 1
         for lifetime in range(20):
@@ -83,7 +78,7 @@ async def test_failing_refresh_backs_off_keeps_valid_token_and_survives_1000_fai
     clock = FakeClock(start=0.0)
     login = FakeLogin(clock, ttl=150.0)
     async with running(login, clock) as (manager, events, supervisor):
-        handle = supervisor.start_loop("token-refresh", manager.refresh_step)
+        manager.start()
         await clock.settle()
         first = manager.current
         assert first is not None
@@ -95,19 +90,21 @@ async def test_failing_refresh_backs_off_keeps_valid_token_and_survives_1000_fai
         for _ in range(1000):
             await clock.advance_to_next(settle=5)
         assert len(login.calls) >= 1000
-        assert handle.running and handle.failures >= 999
+        assert manager.failures >= 999 and [loop.name for loop in supervisor.loops] == [
+            "token-refresh"
+        ]
         gaps = [b - a for a, b in zip(login.calls[1:], login.calls[2:], strict=False)]
-        assert all(gap <= 30.0 for gap in gaps)  # capped
+        assert all(gap <= LOGIN_RETRY_CAP for gap in gaps)  # capped: a few seconds at most
         early = sum(gaps[:3]) / 3
         late = sum(gaps[-50:]) / 50
-        assert late > 4 * early, (early, late)  # delays grow
+        assert late > 2.5 * early, (early, late)  # delays grow
         assert events.stats.login_failures >= 1000
         # the old token is not sent once it reached its mandatory margin
         assert manager.usable() is None
         login.failing = False
         await clock.advance_to_next()
         assert manager.usable() is not None
-        assert handle.failures == 0
+        assert manager.failures == 0
 
 
 async def test_expired_token_is_never_handed_out() -> None:
@@ -255,14 +252,13 @@ async def test_login_raising_an_untyped_error_gives_waiters_a_typed_one() -> Non
         raise RuntimeError("boom")
 
     events = Events()
-    async with anyio.create_task_group() as tg:
-
-        def spawn(fn: Callable[[], Coroutine[Any, Any, None]]) -> None:
-            tg.start_soon(fn)
-
-        manager = TokenManager(broken, clock=clock, events=events, spawn=spawn)
-        with pytest.raises(NacosAuthError, match="boom"):
-            await manager.get()
+    supervisor = Supervisor(clock=clock, events=events)
+    supervisor.start()
+    manager = TokenManager(broken, clock=clock, events=events, supervisor=supervisor)
+    with pytest.raises(NacosAuthError, match="login failed: RuntimeError") as info:
+        await manager.get()
+    assert "boom" not in str(info.value)  # the text of an untyped error may quote a password
+    await supervisor.stop()
 
 
 def test_token_repr_hides_the_value() -> None:
@@ -283,8 +279,85 @@ async def test_one_failed_renewal_just_before_expiry_does_not_fail_callers() -> 
         token = await manager.get()
         await clock.advance(token.refresh_at - clock.now())
         login.failing = True
-        with pytest.raises(NacosConnectionError):
-            await manager.refresh_step()
+        assert await manager.refresh_step() <= LOGIN_RETRY_CAP  # failed: retried soon
+        assert manager.failures == 1
         login.failing = False
         await clock.advance(token.usable_until - clock.now())  # still inside the backoff
         assert (await manager.get()).generation == 2
+
+
+async def test_a_forced_login_with_a_shorter_ttl_reschedules_the_renewal() -> None:
+    """3,600 s, then a forced login answers 4 s: the background renews before those 4 s end."""
+    clock = FakeClock(start=0.0)
+    login = FakeLogin(clock, ttl=3600.0)
+    async with running(login, clock, relogin_min_interval=0) as (manager, events, _):
+        manager.start()
+        first = await manager.get()
+        login.ttl = 4.0
+        await manager.replace_rejected(first)  # a request was refused: forced login, TTL 4 s
+        for _ in range(3):  # three more lifetimes: every renewal from the loop, none forced
+            await clock.advance(4.0)
+            assert manager.usable() is not None
+        assert events.stats.proactive_refreshes >= 3
+        assert events.stats.forced_logins == 1
+
+
+async def test_after_a_long_login_outage_callers_recover_within_the_retry_cap() -> None:
+    clock = FakeClock(start=0.0)
+    login = FakeLogin(clock, ttl=30.0)
+    async with running(login, clock) as (manager, _, _):
+        manager.start()
+        await manager.get()
+        login.failing = True
+        failures_seen = 0
+        while clock.now() < 600:  # ten minutes: twenty token lifetimes of outage
+            try:
+                await manager.get()
+            except NacosConnectionError:
+                failures_seen += 1
+            await clock.advance(0.05)
+        probes = len(login.calls)
+        assert probes <= 600 / (LOGIN_RETRY_CAP / 2) + 20  # a bounded probe rate, no storm
+        assert failures_seen > 1000  # callers failed fast meanwhile
+        login.failing = False
+        back = clock.now()
+        while True:
+            try:
+                await manager.get()
+                break
+            except NacosConnectionError:
+                await clock.advance(0.05)
+        assert clock.now() - back <= LOGIN_RETRY_CAP + 0.1
+
+
+async def test_every_forced_login_respects_the_minimum_interval() -> None:
+    """A server that refuses every fresh token: forced logins from get() are spaced too."""
+    clock = FakeClock(start=0.0)
+    login = FakeLogin(clock, ttl=3600.0)
+    async with running(login, clock, relogin_min_interval=1.0) as (manager, _, _):
+        token = await manager.get()
+
+        async def hammer() -> None:
+            nonlocal token
+            while clock.now() < 5.0:
+                manager.reject(token)
+                token = await manager.get()
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(hammer)
+            while clock.now() < 5.0:
+                await clock.advance(0.01)
+        assert len(login.calls) <= 7  # the first login and about one per second
+
+
+async def test_a_very_long_ttl_is_renewed_at_least_daily() -> None:
+    clock = FakeClock(start=0.0)
+    login = FakeLogin(clock, ttl=400 * 24 * 3600.0)  # over a year
+    async with running(login, clock) as (manager, events, _):
+        manager.start()
+        await clock.settle()
+        token = manager.current
+        assert token is not None
+        assert token.refresh_at == pytest.approx(MAX_RENEWAL_INTERVAL)
+        await clock.advance(MAX_RENEWAL_INTERVAL + 1)
+        assert events.stats.proactive_refreshes == 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import anyio
 import pytest
 
@@ -112,7 +114,7 @@ async def test_watch_emits_once_per_real_change_and_never_an_empty_list() -> Non
 
             async def consume() -> None:
                 nonlocal got
-                async for hosts in client.naming.watch("orders"):
+                async for hosts in client.naming.watch("orders", initial=True):
                     seen.append([h.ip for h in hosts])
                     got.set()
 
@@ -148,7 +150,7 @@ async def test_watch_reports_an_empty_list_when_protection_is_off() -> None:
         async with NacosClient(server.address, clock=clock, push_empty_protection=False) as client:
             seen: list[list[Instance]] = []
             changed = EventCounter(client, "service_changed")
-            client.naming.subscribe("orders", seen.append)
+            await client.naming.subscribe("orders", seen.append)
             await client.request(
                 "POST",
                 "/v1/ns/instance",
@@ -171,7 +173,7 @@ async def test_watch_iterators_end_when_the_client_closes() -> None:
         first = anyio.Event()
 
         async def consume() -> None:
-            async for hosts in client.naming.watch("orders"):
+            async for hosts in client.naming.watch("orders", initial=True):
                 lists.append(len(hosts))
                 first.set()
 
@@ -181,6 +183,25 @@ async def test_watch_iterators_end_when_the_client_closes() -> None:
                 await first.wait()
                 await client.close()
         assert lists == [1]
+
+
+async def test_a_watch_without_initial_yields_changes_only_and_subscribe_is_awaited() -> None:
+    clock = FakeClock()
+    async with NacosDevServer(flavor="2.x", clock=clock, auth=False) as server:
+        async with NacosClient(server.address, clock=clock) as client:
+            await client.naming.register_instance("orders", "10.0.0.1", 8080)
+            heard: list[int] = []
+            await client.naming.subscribe("orders", lambda hosts: heard.append(len(hosts)))
+            changes = client.naming.watch("orders")
+            nxt = asyncio.ensure_future(changes.__anext__())
+            await clock.settle()
+            assert not nxt.done() and heard == []  # the current list is the baseline, no change
+            await client.naming.register_instance("orders", "10.0.0.2", 8080)
+            await clock.advance(10.0)
+            with anyio.fail_after(5):
+                assert len(await nxt) == 2
+            assert heard == [2]
+            await changes.aclose()
 
 
 async def test_light_beats_after_the_first_and_20404_re_registers() -> None:

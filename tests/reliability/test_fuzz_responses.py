@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 
 import anyio
@@ -11,9 +12,9 @@ from aiohttp import web
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from nacos_async.auth import parse_login_response
 from nacos_async.client import NacosClient
 from nacos_async.errors import NacosError, NacosProtocolError, NacosTimeoutError
+from nacos_async.login import parse_login_response
 from nacos_async.response import Response, extract_message
 
 json_values = st.recursive(
@@ -58,6 +59,39 @@ def test_error_answers_map_to_typed_errors_with_bounded_messages(body: bytes, st
     assert isinstance(error, NacosError)
     assert len(extract_message(body)) <= 503
     assert error.server_message is None or len(error.server_message) <= 503
+
+
+awkward_answers = json_values | st.sampled_from(
+    [[], ["a"], {"code": 0, "data": ["x"]}, {"code": 0, "data": {"pageItems": [1]}},
+     {"hosts": {"a": 1}}, {"code": 0, "data": [{"ip": 1}]}, {"code": 0, "data": [["x"]]},
+     {"count": "x", "doms": "y"}, {"data": None}]
+)  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None)
+@given(value=awkward_answers, family=st.sampled_from(["v1", "v3"]))
+def test_any_json_answer_to_a_service_call_is_a_result_or_a_typed_error(
+    value: object, family: str
+) -> None:
+    """Every service call fed arbitrary JSON (a list where an object belongs, ...)."""
+    from nacos_async.testing import HttpRequest, MockTransport, answer
+
+    def server(_: HttpRequest) -> Response:
+        return answer(text=json.dumps(value))
+
+    async def calls() -> None:
+        client = NacosClient("nacos.test:8848", api_version=family, max_attempts=1,
+                             transport=MockTransport(server))  # fmt: skip
+        async with client:
+            for call in (
+                lambda: client.naming.list_instances("svc"),
+                lambda: client.naming.list_services(),
+                lambda: client.config.get("app", default=None),
+            ):
+                with contextlib.suppress(NacosError):
+                    await call()
+
+    asyncio.run(calls())
 
 
 async def _serve(handler: object) -> tuple[web.AppRunner, str]:
