@@ -112,7 +112,8 @@ async def delivery(
                     ),
                     spread + 2 * cycle + 30,
                 )
-            rate = (watcher.stats.requests - requests) / (time.perf_counter() - clock)
+            requests = watcher.stats.requests - requests
+            rate = requests / (time.perf_counter() - clock)
     return {
         "mode": mode.label,
         "keys": keys,
@@ -121,6 +122,7 @@ async def delivery(
         "p50_ms": round(percentile(latencies, 0.5) * 1000, 1),
         "p99_ms": round(percentile(latencies, 0.99) * 1000, 1),
         "watcher_requests_per_s": round(rate, 1),
+        "watcher_requests_per_change": round(requests / len(latencies), 1),
     }
 
 
