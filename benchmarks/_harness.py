@@ -141,14 +141,20 @@ def build_venv(home: Path, *requirements: str) -> Path:
     venv.create(home, symlinks=True)
     python = home / "bin" / "python"
     if requirements:
-        pip = subprocess.run(
-            [sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet",
-             "--disable-pip-version-check", *requirements],
-            capture_output=True, text=True,
-        )  # fmt: skip
-        if pip.returncode != 0:
-            raise RuntimeError(f"pip could not install {requirements}:\n{pip.stderr[-2000:]}")
+        pip("--python", str(python), "install", *requirements)
     return python
+
+
+def pip(*arguments: str) -> None:
+    """Run this interpreter's pip quietly; on failure, raise with the end of what it said."""
+    run = subprocess.run(
+        [sys.executable, "-m", "pip", "--quiet", "--disable-pip-version-check", *arguments],
+        capture_output=True,
+        text=True,
+    )
+    if run.returncode != 0:
+        said = run.stderr[-2000:]
+        raise RuntimeError(f"pip {' '.join(arguments)[:300]} failed:\n{said}")
 
 
 def _repoint_scripts(built: Path, home: Path) -> None:

@@ -2,13 +2,14 @@
 
 Every contender lives alone in a virtualenv, installed by pip as a user would get it: a regular
 (not editable) install whose bytecode pip compiled, so nobody pays for an editable-install finder
-or for compiling. nacos-async (core, and with ``[grpc]`` when that extra exists) is installed
-from a copy of this source tree into throwaway virtualenvs, with the aiohttp, anyio and pydantic
-versions of this environment; aiohttp alone (the floor), nacos-sdk-python 2.0.11 and 3.2.0 come
-from cached ones (``contender_python``). Import time is measured inside a fresh interpreter
-(``python -I``: the working directory's sources are not importable), contenders alternating
-after one untimed warm-up import each (``_compare``); min/median/max over repeats, and the ratio
-to aiohttp against the target. Package counts follow ``Requires-Dist`` from the root.
+or for compiling. nacos-async core, and nacos-async with ``[grpc]`` (until that extra exists:
+with grpclib installed beside it), are installed from a copy of this source tree into throwaway
+virtualenvs, with the aiohttp, anyio and pydantic versions of this environment; aiohttp alone
+(the floor), nacos-sdk-python 2.0.11 and 3.2.0 (each with all it declares) come from cached ones
+(``contender_python``). Import time is measured inside a fresh interpreter (``python -I``: the
+working directory's sources are not importable), contenders alternating after one untimed
+warm-up import each (``_compare``); min/median/max over repeats, and the ratio to aiohttp against
+the target. Package counts follow ``Requires-Dist`` from the root.
 
     python -m benchmarks.footprint [--no-3x]
 """
@@ -45,6 +46,7 @@ from benchmarks._harness import (
     build_venv,
     contender_python,
     json_from_process,
+    pip,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,6 +69,7 @@ class Contender:
     modules: tuple[str, ...]
     make: Callable[[], Path]  # builds (or reuses) its virtualenv; returns the interpreter
     extra: str = ""
+    also: tuple[str, ...] = ()  # distributions installed beside it and counted with it
 
 
 def _normalize(name: str) -> str:
@@ -84,13 +87,15 @@ def _marker_holds(marker: str, extra: str) -> bool:
     return True
 
 
-def closure(site: Path, root: str, extra: str = "") -> list[metadata.Distribution]:
-    """The distributions installed in ``site`` that ``root`` (with ``extra``) pulls in."""
+def closure(
+    site: Path, root: str, extra: str = "", also: tuple[str, ...] = ()
+) -> list[metadata.Distribution]:
+    """The distributions installed in ``site`` that ``root`` (with ``extra``) and ``also`` pull in."""
     installed = {
         _normalize(d.metadata["Name"]): d for d in metadata.distributions(path=[str(site)])
     }
     seen: dict[str, metadata.Distribution] = {}
-    pending = [(_normalize(root), extra)]
+    pending = [(_normalize(root), extra)] + [(_normalize(name), "") for name in also]
     while pending:
         name, wanted_extra = pending.pop()
         if name in seen or name not in installed:
@@ -122,7 +127,7 @@ def import_slice(python: Path, modules: tuple[str, ...]) -> Slice:
 async def describe(contender: Contender, python: Path) -> dict[str, Any]:
     """Version, packages pulled in and their installed size."""
     site = Path((await json_from_process(str(python), "-I", "-c", _SITE))["site"])
-    dists = closure(site, contender.distribution, contender.extra)
+    dists = closure(site, contender.distribution, contender.extra, contender.also)
     root = _normalize(contender.distribution)
     version = next(d.version for d in dists if _normalize(d.metadata["Name"]) == root)
     return {
@@ -135,50 +140,61 @@ async def describe(contender: Contender, python: Path) -> dict[str, Any]:
     }
 
 
-def _source_copy(into: Path) -> Path:
-    """This source tree as pip should see it (building in place would litter the tree)."""
-    source = into / "source"
+def _wheel(workdir: Path) -> Path:
+    """A wheel of this source tree, built once from a copy (building in place would litter it)."""
+    source = workdir / "source"
     source.mkdir()
     for name in ("pyproject.toml", "README.md", "LICENSE"):
         shutil.copy2(ROOT / name, source / name)
     shutil.copytree(ROOT / "nacos_async", source / "nacos_async",
                     ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
-    return source
+    pip("wheel", "--no-deps", "--wheel-dir", str(workdir / "wheel"), str(source))
+    return next((workdir / "wheel").glob("nacos_async-*.whl"))
+
+
+def _pin(name: str) -> str:
+    """``name`` at this environment's version, if installed here."""
+    try:
+        return f"{name}=={metadata.version(name)}"
+    except metadata.PackageNotFoundError:
+        return name
 
 
 def _pins() -> list[str]:
     """This environment's versions of nacos-async's dependencies, so that all match the floor."""
-    return [f"{name}=={metadata.version(name)}" for name in ("aiohttp", "anyio", "pydantic")]
+    return [_pin(name) for name in ("aiohttp", "anyio", "pydantic")]
 
 
-def contenders(workdir: Path, with_3x: bool) -> tuple[list[Contender], list[dict[str, Any]]]:
-    """Every contender (its virtualenv not built yet); also rows for those that cannot run."""
-    source = _source_copy(workdir)
+def contenders(workdir: Path, wheel: Path, with_3x: bool) -> list[Contender]:
+    """Every contender, its virtualenv not built yet (nacos-async's from ``wheel``)."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     pins = _pins()
     found = [
         Contender(FLOOR, "aiohttp", ("aiohttp",), partial(contender_python, "aiohttp", pins[0])),
         Contender("nacos-async", "nacos-async", ("nacos_async",),
-                  partial(build_venv, workdir / "core", str(source), *pins)),
+                  partial(build_venv, workdir / "core", str(wheel), *pins)),
     ]  # fmt: skip
-    skipped = []
     if "grpc" in project.get("optional-dependencies", {}):
         found.append(Contender("nacos-async[grpc]", "nacos-async", GRPC_MODULES,
-                               partial(build_venv, workdir / "grpc", f"{source}[grpc]", *pins),
+                               partial(build_venv, workdir / "grpc", f"{wheel}[grpc]", *pins),
                                extra="grpc"))  # fmt: skip
-    else:
-        skipped.append({"contender": "nacos-async[grpc]", "skipped": "no [grpc] extra yet"})
+    else:  # until the extra exists: grpclib installed beside nacos-async by hand
+        grpclib = _pin("grpclib")
+        found.append(Contender("nacos-async + grpclib", "nacos-async", GRPC_MODULES,
+                               partial(build_venv, workdir / "grpc", str(wheel), grpclib, *pins),
+                               also=("grpclib",)))  # fmt: skip
     found.append(Contender("nacos-sdk-python 2.0.11", "nacos-sdk-python", ("nacos",),
                            partial(contender_python, "nacos-sdk-python-2", PEER_2X)))  # fmt: skip
     if with_3x:
         found.append(Contender("nacos-sdk-python 3.2.0", "nacos-sdk-python", ("v2.nacos",),
                                partial(contender_python, "nacos-sdk-python-3", PEER_3X)))  # fmt: skip
-    return found, skipped
+    return found
 
 
 async def run(with_3x: bool = True, repeats: int = 5) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="nacos-async-footprint-") as tmp:
-        found, skipped = contenders(Path(tmp), with_3x)
+        wheel = await asyncio.to_thread(_wheel, Path(tmp))
+        found = contenders(Path(tmp), wheel, with_3x)
         pythons = await asyncio.gather(*(asyncio.to_thread(c.make) for c in found))
         runs = await compare(
             {
@@ -197,7 +213,7 @@ async def run(with_3x: bool = True, repeats: int = 5) -> dict[str, Any]:
             if contender.distribution == "nacos-async":
                 row["target"] = IMPORT_TARGET.judge(ratio)
             rows.append(row)
-    return {"repeats": repeats, "python": sys.version.split()[0], "footprint": rows + skipped}
+    return {"repeats": repeats, "python": sys.version.split()[0], "footprint": rows}
 
 
 def markdown(result: dict[str, Any]) -> str:
@@ -206,9 +222,6 @@ def markdown(result: dict[str, Any]) -> str:
         "|---|---|---|---|---|---|",
     ]
     for row in result["footprint"]:
-        if "skipped" in row:
-            lines.append(f"| {row['contender']} | {row['skipped']} | | | | |")
-            continue
         name = row["contender"]
         name += "" if row["version"] in name else f" {row['version']}"
         lines.append(

@@ -273,7 +273,7 @@ def chart(results: dict[str, Any], path: Path) -> bool:
                 xticklabels=[f"{h['flavor']} ({h['beats_api']})" for h in beats])  # fmt: skip
     beat_ax.legend(fontsize=7)
 
-    prints = [p for p in results.get("footprint", {}).get("footprint", []) if "skipped" not in p]
+    prints = results.get("footprint", {}).get("footprint", [])
     labels = [p["contender"].replace(" ", "\n", 1) for p in prints]
     size_ax.bar(labels, [p["installed_mib"] for p in prints], color="tab:green")
     size_ax.set(title="installed size with dependencies (MiB)")
