@@ -210,7 +210,10 @@ def chart(results: dict[str, Any], path: Path) -> bool:
                          label=f"target {target.op} {target.value:g}")  # fmt: skip
     ratio_ax.set(title="nacos-async / raw aiohttp (static token)", xlabel="concurrency",
                  xticks=xs, xticklabels=[str(r["concurrency"]) for r in rows])  # fmt: skip
-    ratio_ax.legend(fontsize=7)
+    highest = max((r["vs_raw"][k][f]["max"] for r in rows for k in r["vs_raw"]
+                   for f in ("throughput", "cpu_per_request")), default=1.0)  # fmt: skip
+    ratio_ax.set_ylim(0, highest * 1.45)  # room for the legend above the bars
+    ratio_ax.legend(fontsize=7, ncol=2, loc="upper left")
 
     if "peer" in results:
         peer = results["peer"]["read_throughput"]
@@ -274,7 +277,7 @@ def chart(results: dict[str, Any], path: Path) -> bool:
     beat_ax.legend(fontsize=7)
 
     prints = results.get("footprint", {}).get("footprint", [])
-    labels = [p["contender"].replace(" ", "\n", 1) for p in prints]
+    labels = [p["contender"].replace(" ", "\n") for p in prints]
     size_ax.bar(labels, [p["installed_mib"] for p in prints], color="tab:green")
     size_ax.set(title="installed size with dependencies (MiB)")
     for i, p in enumerate(prints):
@@ -291,6 +294,8 @@ def chart(results: dict[str, Any], path: Path) -> bool:
         import_ax.legend()
     import_ax.set(title="import time (ms), bytecode compiled", xticks=list(range(len(prints))),
                   xticklabels=labels)  # fmt: skip
+    for ax in (size_ax, import_ax):
+        ax.tick_params(axis="x", labelsize=7)
 
     env = results["environment"]
     fig.suptitle(
