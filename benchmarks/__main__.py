@@ -4,9 +4,11 @@
 
 Writes ``results.json``, ``results.md`` (the tables) and ``chart.png`` under ``--out``
 (default ``benchmarks/results/full``, or ``.../quick``). Each scenario starts the dev server in
-its own process; nacos-sdk-python 3.x runs from a cached virtualenv under
-``benchmarks/results/venvs`` (made on first use, which needs the package index). Not part of CI:
-the test suite runs a tiny version of every scenario as a smoke test.
+its own process. Contenders alternate in short slices and every ratio is min/median/max over
+repeats, beside a raw-against-raw noise row (``_compare``). nacos-sdk-python 2.0.11 and 3.x and
+aiohttp alone run from cached virtualenvs under ``benchmarks/results/venvs`` (made on first use,
+which needs the package index; safe when two runs start at once). Not part of CI: the test
+suite runs a tiny version of every scenario as a smoke test.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ async def run_all(quick: bool, with_3x: bool) -> dict[str, Any]:
         results["auth_client"] = await auth_client_bench.run(quick)
     results["config"] = await config_bench.run(quick)
     results["naming"] = await naming_bench.run(quick)
-    results["footprint"] = await asyncio.to_thread(footprint.run, with_3x)
+    results["footprint"] = await footprint.run(with_3x, repeats=5 if quick else 15)
     return results
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import json
 import os
 import platform
@@ -16,8 +17,9 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import venv
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -88,29 +90,95 @@ async def control(base: str, action: str, **params: Any) -> None:
             resp.raise_for_status()
 
 
-VENVS = Path(__file__).parent / "results" / "venvs"
+def _cache_home() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+
+
+# Shared by every checkout on the machine (and CI runs), hence the lock in contender_python.
+VENVS = Path(os.environ.get("NACOS_ASYNC_BENCH_VENVS") or _cache_home() / "nacos-async" / "venvs")
+PEER_2X = "nacos-sdk-python==2.0.11"
 PEER_3X = "nacos-sdk-python==3.2.0"
+_READY = "contender.json"  # the marker, written last: its recipe says what the venv holds
 
 
 def contender_python(name: str, *requirements: str) -> Path:
     """The interpreter of a cached virtualenv holding ``requirements`` (made on first use).
 
     Contenders that cannot share our environment (nacos-sdk-python 3.x and its 60 packages) run
-    there, in their own process.
+    there, in their own process. Safe to share: a file lock per virtualenv lets one process build
+    while the others wait, the build happens in a temporary directory that is renamed into place
+    once its marker is written, and a virtualenv without a matching marker (left by a crash, or
+    made for other requirements or another Python) is built again.
     """
     home = VENVS / name
+    recipe = json.dumps({"requirements": list(requirements), "python": sys.version})
+    VENVS.mkdir(parents=True, exist_ok=True)
+    with _exclusive(VENVS / f".{name}.lock", f"the {name} virtualenv"):
+        marker = home / _READY
+        if not (marker.is_file() and marker.read_text() == recipe):
+            for stale in VENVS.glob(f".{name}.build-*"):  # a build that crashed
+                shutil.rmtree(stale, ignore_errors=True)
+            building = Path(tempfile.mkdtemp(prefix=f".{name}.build-", dir=VENVS))
+            building.chmod(0o755)  # mkdtemp's 0700 would make the venv private
+            try:
+                build_venv(building, *requirements)
+                _repoint_scripts(building, home)
+                (building / _READY).write_text(recipe)
+            except BaseException:
+                shutil.rmtree(building, ignore_errors=True)
+                raise
+            shutil.rmtree(home, ignore_errors=True)
+            building.rename(home)
+    return home / "bin" / "python"
+
+
+def build_venv(home: Path, *requirements: str) -> Path:
+    """Make a virtualenv at ``home`` holding ``requirements``; returns its interpreter.
+
+    This interpreter's pip installs into it (``pip --python``), so the virtualenv holds only what
+    a contender needs: no pip, no setuptools.
+    """
+    venv.create(home, symlinks=True)
     python = home / "bin" / "python"
-    ready = home / "installed"
-    if not ready.exists():
-        shutil.rmtree(home, ignore_errors=True)
-        venv.create(home, with_pip=True)
-        subprocess.run(
-            [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-             *requirements],
-            check=True,
-        )  # fmt: skip
-        ready.write_text("\n".join(requirements))
+    if requirements:
+        pip("--python", str(python), "install", *requirements)
     return python
+
+
+def pip(*arguments: str) -> None:
+    """Run this interpreter's pip quietly; on failure, raise with the end of what it said."""
+    run = subprocess.run(
+        [sys.executable, "-m", "pip", "--quiet", "--disable-pip-version-check", *arguments],
+        capture_output=True,
+        text=True,
+    )
+    if run.returncode != 0:
+        said = run.stderr[-2000:]
+        raise RuntimeError(f"pip {' '.join(arguments)[:300]} failed:\n{said}")
+
+
+def _repoint_scripts(built: Path, home: Path) -> None:
+    """Scripts name their interpreter by absolute path: make them name ``home``'s."""
+    for script in (built / "bin").iterdir():
+        if script.is_file() and not script.is_symlink():
+            text = script.read_bytes()
+            if bytes(built) in text:
+                script.write_bytes(text.replace(bytes(built), bytes(home)))
+
+
+@contextlib.contextmanager
+def _exclusive(lock_path: Path, what: str) -> Iterator[None]:
+    """Hold an exclusive lock on ``lock_path`` (released if the process dies)."""
+    with lock_path.open("a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"waiting for another process to finish {what}", file=sys.stderr, flush=True)
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 async def json_from_process(*command: str) -> dict[str, Any]:
@@ -118,7 +186,7 @@ async def json_from_process(*command: str) -> dict[str, Any]:
     proc = await asyncio.create_subprocess_exec(*command, stdout=asyncio.subprocess.PIPE)
     out, _ = await proc.communicate()
     if proc.returncode != 0:
-        raise RuntimeError(f"{command[1]} exited with {proc.returncode}")
+        raise RuntimeError(f"{' '.join(command)[:200]} exited with {proc.returncode}")
     result: dict[str, Any] = json.loads(out)
     return result
 

@@ -1,8 +1,11 @@
-"""Config benchmark: publish-to-callback latency, memory for many watched keys, MD5-poll cost.
+"""Config benchmark: publish-to-delivery latency versus watched keys, and memory for many keys.
 
-The dev server runs in its own process. Figures: p50/p99 of publish -> watcher callback on the
-long-poll flavor, client RSS growth for N watched keys, and reads per second the MD5 poller
-(Nacos 3.2) costs the server per 1,000 keys.
+The dev server runs in its own process. For each way of watching (MD5 polling on Nacos 3.2,
+long-poll on 2.x) and each number of watched keys: the time to start watching them all, then
+publish-to-listener latency (p50/p99) for keys picked at random among them, and the requests per
+second the watcher sends meanwhile. Then the client's RSS growth for many watched keys.
+(Config GET throughput against raw aiohttp is measured beside ``client.request()`` in
+``token_bench``.)
 
     python -m benchmarks.config_bench [--quick]
 """
@@ -12,8 +15,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import random
 import sys
 import time
+from collections.abc import Awaitable, Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from benchmarks._harness import (
@@ -28,23 +34,96 @@ from nacos_async import NacosClient
 from nacos_async.config import ConfigChange
 
 
-async def latency(base: str, rounds: int) -> dict[str, float]:
+@dataclass(frozen=True)
+class WatchMode:
+    """One way the watcher learns of changes: a row of the latency table."""
+
+    label: str
+    flavor: str  # the dev server's
+    options: dict[str, Any] = field(default_factory=dict)  # the watcher client's settings
+    polled: bool = False  # changes are found by a polling cycle, not pushed
+
+
+# The gRPC push row goes here once the gRPC transport lands:
+# WatchMode("gRPC push (2.x)", "2.x", {"transport": "grpc"}).
+WATCH_MODES = [
+    WatchMode("MD5 polling (3.2)", "3.2", polled=True),
+    WatchMode("long-poll (2.x)", "2.x"),
+]
+
+
+async def _in_chunks(calls: Iterable[Awaitable[Any]], size: int = 200) -> None:
+    chunk: list[Awaitable[Any]] = []
+    for call in calls:
+        chunk.append(call)
+        if len(chunk) == size:
+            await asyncio.gather(*chunk)
+            chunk = []
+    await asyncio.gather(*chunk)
+
+
+async def delivery(
+    base: str, keys: int, samples: int, mode: WatchMode, seed: int = 1
+) -> dict[str, Any]:
+    """Watch ``keys`` keys as ``mode`` says; time publish -> listener for keys picked at random.
+
+    Against a polling watcher, publishes are spread at random over one polling cycle, so that
+    they land at random points of its schedule (not right after the read that saw the last one).
+    """
     address = base.removeprefix("http://")
-    async with NacosClient(address, username="nacos", password="nacos") as client:
-        await client.config.publish("latency", "v-1")
-        arrived: asyncio.Queue[float] = asyncio.Queue()
+    names = [f"watched-{i}" for i in range(keys)]
+    rng = random.Random(seed)
+    latencies: list[float] = []
+    async with NacosClient(address, username="nacos", password="nacos") as publisher:
+        await _in_chunks(publisher.config.publish(name, "v0") for name in names)
+        async with NacosClient(
+            address, username="nacos", password="nacos", **mode.options
+        ) as watcher:
+            loop = asyncio.get_running_loop()
+            expected: dict[str, tuple[str, asyncio.Future[float]]] = {}
 
-        def on_change(change: ConfigChange) -> None:
-            arrived.put_nowait(time.perf_counter())
+            def on_change(change: ConfigChange) -> None:
+                wanted = expected.get(change.data_id)
+                if wanted and change.content == wanted[0] and not wanted[1].done():
+                    wanted[1].set_result(time.perf_counter())
 
-        await client.config.add_listener("latency", on_change)
-        await asyncio.sleep(0.3)  # let the first long-poll settle on the server
-        samples = []
-        for i in range(rounds):
-            sent = time.perf_counter()
-            await client.config.publish("latency", f"v{i}")
-            samples.append((await asyncio.wait_for(arrived.get(), 10)) - sent)
-    return {"p50_ms": percentile(samples, 0.5) * 1000, "p99_ms": percentile(samples, 0.99) * 1000}
+            started = time.perf_counter()
+            await _in_chunks(watcher.config.add_listener(name, on_change) for name in names)
+            start_seconds = time.perf_counter() - started
+            settings = watcher.settings
+            cycle = max(settings.config_poll_interval, keys / settings.config_poll_budget)
+            spread = cycle if mode.polled else 0.0
+            requests, clock = watcher.stats.requests, time.perf_counter()
+
+            async def publish(name: str, content: str, delay: float) -> float:
+                await asyncio.sleep(delay)
+                expected[name] = (content, loop.create_future())
+                sent = time.perf_counter()
+                await publisher.config.publish(name, content)
+                return (await expected[name][1]) - sent
+
+            turn = 0
+            while len(latencies) < samples:
+                turn += 1
+                picked = rng.sample(names, min(keys, samples - len(latencies)))
+                latencies += await asyncio.wait_for(
+                    asyncio.gather(
+                        *(publish(name, f"v{turn}", rng.uniform(0, spread)) for name in picked)
+                    ),
+                    spread + 2 * cycle + 30,
+                )
+            requests = watcher.stats.requests - requests
+            rate = requests / (time.perf_counter() - clock)
+    return {
+        "mode": mode.label,
+        "keys": keys,
+        "samples": len(latencies),
+        "start_watching_s": round(start_seconds, 3),
+        "p50_ms": round(percentile(latencies, 0.5) * 1000, 1),
+        "p99_ms": round(percentile(latencies, 0.99) * 1000, 1),
+        "watcher_requests_per_s": round(rate, 1),
+        "watcher_requests_per_change": round(requests / len(latencies), 1),
+    }
 
 
 async def watched_memory(base: str, keys: int) -> dict[str, Any]:
@@ -67,28 +146,16 @@ async def watched_memory_isolated(base: str, keys: int) -> dict[str, Any]:
     )
 
 
-async def md5_poll_cost(base: str, keys: int, seconds: float) -> dict[str, Any]:
-    address = base.removeprefix("http://")
-    async with NacosClient(address, username="nacos", password="nacos",
-                           config_poll_interval=5, config_poll_budget=50) as client:  # fmt: skip
-        for i in range(keys):
-            await client.config.add_listener(f"key-{i}", lambda _change: None)
-        start = client.stats.requests
-        await asyncio.sleep(seconds)
-        rate = (client.stats.requests - start) / seconds
-    return {"keys": keys, "server_reads_per_second": round(rate, 1),
-            "per_1000_keys": round(rate / keys * 1000, 1), "budget": 50}  # fmt: skip
-
-
 async def run(quick: bool) -> dict[str, Any]:
     raise_fd_limit(8192)
-    keys = 1000 if quick else 10_000
-    async with dev_server_process("--flavor", "3.1") as (base, _):
-        lat = await latency(base, 20 if quick else 200)
-        mem = await watched_memory_isolated(base, keys)
-    async with dev_server_process("--flavor", "3.2") as (base, _):
-        cost = await md5_poll_cost(base, 200 if quick else 1000, 5 if quick else 20)
-    return {"environment": environment(), "latency": lat, "memory": mem, "md5_polling": cost}
+    counts, samples = ((10, 100, 1000), 10) if quick else ((10, 100, 1000, 5000), 50)
+    rows = []
+    for mode in WATCH_MODES:
+        async with dev_server_process("--flavor", mode.flavor) as (base, _):
+            rows += [await delivery(base, keys, samples, mode) for keys in counts]
+    async with dev_server_process("--flavor", "2.x") as (base, _):
+        memory = await watched_memory_isolated(base, 1000 if quick else 10_000)
+    return {"environment": environment(), "delivery": rows, "memory": memory}
 
 
 def main() -> None:
