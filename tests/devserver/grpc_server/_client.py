@@ -45,7 +45,6 @@ class RawClient:
         self._ids = itertools.count(1)
         self.pushes: asyncio.Queue[Payload] = asyncio.Queue()
         self.stream: Stream[Payload, Payload] | None = None
-        self._stream_cm: Any = None
         self._reader: asyncio.Task[None] | None = None
         self.stream_error: BaseException | None = None
         self.stream_ended = asyncio.Event()
@@ -63,13 +62,12 @@ class RawClient:
         await self.close()
 
     async def close(self) -> None:
+        """Drop the TCP connection (the server sees the connection end)."""
         if self._reader is not None:
             self._reader.cancel()
             await asyncio.gather(self._reader, return_exceptions=True)
-        if self._stream_cm is not None:
-            await asyncio.gather(
-                self._stream_cm.__aexit__(None, None, None), return_exceptions=True
-            )
+        if self.stream is not None:  # RST our stream (no waiting for the server's end)
+            await asyncio.gather(self.stream.cancel(), return_exceptions=True)
         self.channel.close()
 
     # ----- unary ----------------------------------------------------------------------------------
@@ -103,8 +101,7 @@ class RawClient:
         return answer
 
     async def open_stream(self) -> None:
-        self._stream_cm = self._bidi.open()
-        self.stream = await self._stream_cm.__aenter__()
+        self.stream = await self._bidi.open().__aenter__()
         self._reader = asyncio.get_running_loop().create_task(self._read())
 
     async def setup(
