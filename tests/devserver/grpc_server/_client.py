@@ -15,7 +15,7 @@ from grpclib.client import Channel, Stream, StreamStreamMethod, UnaryUnaryMethod
 
 from nacos_async.grpc._grpclib import PayloadCodec
 from nacos_async.grpc.codec import Payload, json_payload
-from nacos_async.testing import NacosDevServer
+from nacos_async.testing import FakeClock, NacosDevServer
 
 WAIT = 5.0  # bound on every wait for the server (real seconds)
 
@@ -162,6 +162,12 @@ class RawClient:
 
     def no_push_queued(self) -> bool:
         return self.pushes.empty()
+
+
+async def advance(clock: FakeClock, seconds: float) -> None:
+    """Let the server reach its next clock wait (no real time passes), then move the clock."""
+    await clock.settle()
+    await clock.advance(seconds)
 
 
 async def connected(server: NacosDevServer, **kwargs: Any) -> RawClient:
