@@ -127,8 +127,9 @@ async def instance(req: GrpcRequest) -> dict[str, Any]:
     key = _service_key(req)
     kind = req.text("type")
     if kind == REGISTER:
+        record = _instance(req.obj("instance"), ephemeral=True)  # the param filter runs first
         _needs_naming_module(req.connection)
-        publish(req.side, req.connection, key, [_instance(req.obj("instance"), ephemeral=True)])
+        publish(req.side, req.connection, key, [record])
     elif kind == DEREGISTER:
         publish(req.side, req.connection, key, [])
     else:
@@ -141,8 +142,8 @@ async def batch_instance(req: GrpcRequest) -> dict[str, Any]:
     kind = req.text("type")
     if kind != BATCH_REGISTER:
         raise _unsupported(kind)
-    _needs_naming_module(req.connection)
     records = [_instance(data, ephemeral=True) for data in req.objects("instances")]
+    _needs_naming_module(req.connection)
     publish(req.side, req.connection, key, records)
     return {"type": kind}
 
