@@ -59,9 +59,7 @@ async def test_permissions_bearer_and_password_headers(http: aiohttp.ClientSessi
         async with await connected(server, module="config") as client:
             client.token = await login(http, server, "reader", "pw")
             assert (await client.ok("ConfigQueryRequest", QUERY))["content"] == "1"
-            kind, answer = await client.request(
-                "ConfigPublishRequest", {**QUERY, "content": "2"}
-            )
+            kind, answer = await client.request("ConfigPublishRequest", {**QUERY, "content": "2"})
             assert (kind, answer["errorCode"]) == ("ConfigPublishResponse", 403)
             assert answer["message"] == "Code: 403, Message: authorization failed!."
             client.token = None
