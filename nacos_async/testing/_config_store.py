@@ -78,6 +78,7 @@ class ConfigStore:
         self.namespaces: dict[str, Namespace] = {PUBLIC: Namespace(PUBLIC, "public", "")}
         self._waiters: dict[ConfigKey, set[asyncio.Future[None]]] = {}
         self._parked: asyncio.Event | None = None
+        self.change_hooks: list[Callable[[ConfigKey], None]] = []  # e.g. the gRPC pusher
         self._next_id = 1
         self.load()
 
@@ -162,7 +163,7 @@ class ConfigStore:
             self._next_id += 1
         self.items[key] = item
         self._save()
-        self._notify(key)
+        self._changed(key)
         return item
 
     def delete(self, namespace: str | None, group: str, data_id: str) -> bool:
@@ -170,7 +171,7 @@ class ConfigStore:
         key = (normalize_namespace(namespace), group, data_id)
         if self.items.pop(key, None) is not None:
             self._save()
-            self._notify(key)
+            self._changed(key)
         return True
 
     def clear(self) -> None:
@@ -179,7 +180,7 @@ class ConfigStore:
         self.items.clear()
         self._save()
         for key in keys:
-            self._notify(key)
+            self._changed(key)
 
     # ----- namespaces --------------------------------------------------------------------------
     def create_namespace(self, namespace_id: str, name: str = "", desc: str = "") -> Namespace:
@@ -242,6 +243,12 @@ class ConfigStore:
         """Release every parked listener (on close or restart)."""
         for key in list(self._waiters):
             self._notify(key)
+
+    def _changed(self, key: ConfigKey) -> None:
+        """A config was stored or removed: wake its long-polls and tell the change hooks."""
+        self._notify(key)
+        for hook in self.change_hooks:
+            hook(key)
 
     def _notify(self, key: ConfigKey) -> None:
         for future in self._waiters.pop(key, ()):

@@ -6,6 +6,7 @@ moved by a test is all it takes: no background task, no real waiting.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +40,7 @@ class InstanceRecord:
     ephemeral: bool = True
     metadata: dict[str, str] = field(default_factory=dict)
     last_beat: float = 0.0
+    owner: str = ""  # the gRPC connection id that registered it: no beats, no expiry
 
     def _preserved(self, key: str, default: int) -> int:
         try:
@@ -102,19 +104,33 @@ class NamingStore:
     def __init__(self, clock: Clock) -> None:
         self.clock = clock
         self.services: dict[ServiceKey, Service] = {}
+        self.change_hooks: list[Callable[[ServiceKey], None]] = []  # e.g. the gRPC pusher
+
+    def changed(self, key: ServiceKey) -> None:
+        """Tell the change hooks that a service's instances changed."""
+        for hook in self.change_hooks:
+            hook(key)
 
     def sweep(self) -> None:
-        """Mark ephemeral instances unhealthy after 15 s and remove them after 30 s unbeaten."""
+        """Mark ephemeral instances unhealthy after 15 s and remove them after 30 s unbeaten.
+
+        Instances a gRPC connection owns live as long as the connection: they are skipped.
+        """
         now = self.clock.now()
-        for service in self.services.values():
+        for service_key, service in self.services.items():
+            changed = False
             for key, inst in list(service.instances.items()):
-                if not inst.ephemeral:
+                if not inst.ephemeral or inst.owner:
                     continue
                 silent_ms = (now - inst.last_beat) * 1000
                 if silent_ms > inst.delete_timeout_ms:
                     del service.instances[key]
-                elif silent_ms > inst.beat_timeout_ms:
+                    changed = True
+                elif silent_ms > inst.beat_timeout_ms and inst.healthy:
                     inst.healthy = False
+                    changed = True
+            if changed:
+                self.changed(service_key)
 
     def service(self, namespace: str, group: str, name: str) -> Service | None:
         self.sweep()
@@ -127,12 +143,14 @@ class NamingStore:
             service = self.services[(namespace, group, name)] = Service(namespace, group, name)
         inst.last_beat = self.clock.now()
         service.instances[(inst.ip, inst.port)] = inst
+        self.changed((namespace, group, name))
 
     def deregister(self, namespace: str, group: str, name: str, ip: str, port: int) -> bool:
         service = self.service(namespace, group, name)
-        if service is None:
+        if service is None or service.instances.pop((ip, port), None) is None:
             return False
-        return service.instances.pop((ip, port), None) is not None
+        self.changed((namespace, group, name))
+        return True
 
     def find(
         self, namespace: str, group: str, name: str, ip: str, port: int
@@ -146,7 +164,9 @@ class NamingStore:
         if inst is None:
             return False
         inst.last_beat = self.clock.now()
-        inst.healthy = True
+        if not inst.healthy:
+            inst.healthy = True
+            self.changed((namespace, group, name))
         return True
 
     def select(
@@ -185,4 +205,7 @@ class NamingStore:
 
     def clear(self) -> None:
         """Forget every service and instance (a fault switch, or a restart without state)."""
+        keys = list(self.services)
         self.services.clear()
+        for key in keys:
+            self.changed(key)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from nacos_async.testing import _grpc_control
 from nacos_async.testing._errors import json_response
 
 if TYPE_CHECKING:
@@ -137,6 +138,7 @@ ACTIONS: dict[tuple[str, str], Action] = {
     ("POST", "clear-faults"): _clear,
     ("GET", "stats"): _stats,
     ("POST", "reset-stats"): _reset_stats,
+    **_grpc_control.ACTIONS,
 }
 
 

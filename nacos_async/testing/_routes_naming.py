@@ -111,8 +111,9 @@ async def update(ctx: Ctx) -> web.StreamResponse:
     old = ctx.server.naming.find(namespace, group, name, inst.ip, inst.port)
     if old is None:
         raise ctx.bad(f"instance not exist: {inst.ip}:{inst.port}", INSTANCE_NOT_FOUND)
-    inst.last_beat = old.last_beat
+    inst.last_beat, inst.owner = old.last_beat, old.owner
     ctx.server.naming.services[(namespace, group, name)].instances[(inst.ip, inst.port)] = inst
+    ctx.server.naming.changed((namespace, group, name))
     return _ok(ctx)
 
 

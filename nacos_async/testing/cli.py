@@ -50,6 +50,13 @@ def configure_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser
         default=10.0,
         help="minimum long-poll hold in seconds (Nacos: 10)",
     )
+    parser.add_argument(
+        "--no-grpc",
+        dest="grpc",
+        action="store_false",
+        default=None,
+        help="serve HTTP only (by default gRPC is served on port + 1000 when grpclib is installed)",
+    )
     parser.add_argument("--quiet", action="store_true", help="do not log each request")
     return parser  # fmt: skip
 
@@ -67,13 +74,15 @@ async def serve(args: argparse.Namespace, ready: asyncio.Event | None = None) ->
         data_dir=args.data_dir,
         secret_key=args.secret_key,
         long_poll_min_hold=args.long_poll_min_hold,
+        grpc=args.grpc,
     )
     async with server:
         logging.getLogger("nacos_async.testing").info(
-            "Nacos dev server (flavor %s, auth %s) at %s; control endpoints under %s/__dev__/",
+            "Nacos dev server (flavor %s, auth %s) at %s, gRPC %s; controls under %s/__dev__/",
             server.flavor,
             "on" if server.auth else "off",
             server.url,
+            server.grpc_address if server.grpc_enabled else "off",
             f"http://{server.address}",
         )
         if ready is not None:

@@ -34,6 +34,7 @@ from nacos_async.testing._errors import (
     text,
 )
 from nacos_async.testing._faults import Faults
+from nacos_async.testing._grpc_side import GRPC_PORT_OFFSET, GrpcSide, grpclib_available
 from nacos_async.testing._naming_store import NamingStore, split_service
 from nacos_async.testing._routing import Ctx, Router, merge_params
 from nacos_async.testing._stats import DevServerStats
@@ -52,7 +53,8 @@ class NacosDevServer:
 
     Use ``async with NacosDevServer() as server`` or ``await start()`` / ``await close()``.
     ``flavor`` picks the Nacos generation to imitate: "2.x" (v1+v2), "3.1" (v1 client APIs + v3,
-    v2 and v1 admin answer 410) or "3.2" (v3 and the v1 login only).
+    v2 and v1 admin answer 410) or "3.2" (v3 and the v1 login only). With ``grpc`` on (the
+    default when grpclib is installed) it also speaks Nacos gRPC on ``port + 1000``.
     """
 
     def __init__(
@@ -75,7 +77,10 @@ class NacosDevServer:
         long_poll_min_hold: float = 10.0,
         max_form_size: int = 2 * 1024 * 1024,
         context_path: str = "/nacos",
+        grpc: bool | None = None,
     ) -> None:
+        if grpc and not grpclib_available():
+            raise RuntimeError("grpc=True needs grpclib: pip install 'nacos-async[grpc]'")
         if flavor not in FLAVORS:
             raise ValueError(f"flavor must be one of {FLAVORS}, not {flavor!r}")
         if token_ttl <= 0:
@@ -110,6 +115,8 @@ class NacosDevServer:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._closing: asyncio.Event | None = None  # created in start(), on the serving loop
         self.paused = False
+        use_grpc = grpclib_available() if grpc is None else grpc
+        self._grpc = GrpcSide(self) if use_grpc else None
 
     # ----- lifecycle --------------------------------------------------------------------------
     async def start(self) -> Self:
@@ -153,27 +160,46 @@ class NacosDevServer:
         await self.close()
 
     async def _bind(self) -> None:
+        """Listen on the HTTP port and, with gRPC, on port + 1000 (a free pair for port 0)."""
+        port = self._port if self._port is not None else self._requested_port
+        attempts = _PORT_PAIR_ATTEMPTS if port == 0 and self._grpc is not None else 1
+        for attempt in range(attempts):
+            try:
+                await self._bind_pair(port)
+                break
+            except OSError:
+                if attempt + 1 == attempts:
+                    raise
+        self.paused = False
+
+    async def _bind_pair(self, port: int) -> None:
         assert self._runner is not None
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind((self.host, self._port if self._port is not None else self._requested_port))
+            sock.bind((self.host, port))
+            bound = sock.getsockname()[1]
+            if self._grpc is not None:
+                await self._grpc.bind(self.host, _grpc_port(bound))
             sock.setblocking(False)
             self._site = web.SockSite(self._runner, sock)
             await self._site.start()
         except BaseException:
             sock.close()
+            if self._grpc is not None:
+                await self._grpc.unbind()
             raise
-        self._port = sock.getsockname()[1]
-        self.paused = False
+        self._port = bound
 
     async def _unbind(self) -> None:
-        """Close the listening socket and every open connection."""
+        """Close the listening sockets and every open connection (HTTP and gRPC)."""
         if self._site is not None:
             site, self._site = self._site, None
             await site.stop()
         self._abort_connections()
+        if self._grpc is not None:
+            await self._grpc.unbind()
 
     def _abort_connections(self) -> int:
         if self._runner is None or self._runner.server is None:
@@ -203,6 +229,28 @@ class NacosDevServer:
         """``host:port``, what clients take as a server address."""
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"{host}:{self.port}"
+
+    @property
+    def grpc(self) -> GrpcSide:
+        """The gRPC side: its connections and fault switches (RuntimeError when gRPC is off)."""
+        if self._grpc is None:
+            raise RuntimeError("gRPC is off on this dev server (grpc=False, or no grpclib)")
+        return self._grpc
+
+    @property
+    def grpc_enabled(self) -> bool:
+        return self._grpc is not None
+
+    @property
+    def grpc_port(self) -> int:
+        """The Nacos gRPC port: ``port + 1000``."""
+        return self.grpc.port
+
+    @property
+    def grpc_address(self) -> str:
+        """``host:grpc_port``, what a gRPC channel dials."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.grpc_port}"
 
     @property
     def url(self) -> str:
@@ -313,7 +361,6 @@ class NacosDevServer:
         from the data directory only, no instances, default users, no faults. The secret key
         survives (it is configuration), so tokens still verify.
         """
-        self.stats.faults["restart"] += 1
         await self._unbind()
         if not keep_state:
             self.configs.load()
@@ -322,6 +369,7 @@ class NacosDevServer:
             self.faults.clear()
         self.configs.wake_all()
         await self._bind()
+        self.stats.faults["restart"] += 1  # counted once serving again (tests wait on it)
 
     # ----- convenience for tests ---------------------------------------------------------------
     def publish_config(
@@ -487,6 +535,14 @@ class NacosDevServer:
 
 
 _IDENTITY = ("Authorization", "accessToken", "username", "password")
+_PORT_PAIR_ATTEMPTS = 20  # port 0: tries for an HTTP port whose + 1000 is free too
+
+
+def _grpc_port(http_port: int) -> int:
+    port = http_port + GRPC_PORT_OFFSET
+    if port > 65535:
+        raise OSError(f"no gRPC port for HTTP port {http_port}: {port} is above 65535")
+    return port
 
 
 def redact(request: web.Request) -> str:

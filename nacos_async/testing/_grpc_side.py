@@ -1,0 +1,488 @@
+"""The gRPC face of ``NacosDevServer`` (``server.grpc``): pipeline, pushes and fault switches.
+
+The unary pipeline mirrors ``GrpcRequestAcceptor``: "server is starting" (300) before anything,
+``ServerCheckRequest`` answered without registration or auth, 301 for unregistered connections,
+302 for unknown types, then the auth filter (the handler's own response type, errorCode 403),
+then the handler. Stores, users, tokens and stats are the HTTP side's, so a change or a fault
+on one side shows on the other. grpclib is only imported when the port is bound.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+from collections.abc import Callable, Coroutine
+from typing import TYPE_CHECKING, Any
+
+from nacos_async.clock import Clock
+from nacos_async.errors import NacosProtocolError
+from nacos_async.grpc.codec import Payload, json_payload
+from nacos_async.testing import _grpc_config, _grpc_naming
+from nacos_async.testing._config_store import ConfigKey, normalize_namespace
+from nacos_async.testing._errors import AuthFailure, auth_message
+from nacos_async.testing._grpc_connections import (
+    DETECTION,
+    RESET,
+    ConnectionRegistry,
+    EndHow,
+    GrpcConnection,
+    Peer,
+    PushPolicy,
+    StreamControl,
+    wait_for_ack,
+)
+from nacos_async.testing._grpc_flavors import GRPC_FLAVORS, GrpcFlavor, grpc_flavor
+from nacos_async.testing._grpc_messages import (
+    BAD_GATEWAY,
+    NO_HANDLER,
+    NO_RIGHT,
+    SERVER_STARTING,
+    UNREGISTERED,
+    GrpcError,
+    GrpcRequest,
+    GrpcRoute,
+    answer,
+    failure,
+)
+from nacos_async.testing._naming_store import DEFAULT_GROUP, ServiceKey
+
+if TYPE_CHECKING:
+    from nacos_async.testing._grpc_server import GrpcWire
+    from nacos_async.testing.server import NacosDevServer
+
+logger = logging.getLogger("nacos_async.testing.grpc")
+
+GRPC_PORT_OFFSET = 1000
+"""The SDK gRPC port is the HTTP port + 1000 (``Constants.SDK_GRPC_PORT_DEFAULT_OFFSET``)."""
+SWEEP_INTERVAL = 1.0  # how often (server clock) HTTP instances' expiry is checked for pushes
+_OPTIONAL_TYPES = frozenset().union(*(f.request_types for f in GRPC_FLAVORS.values()))
+
+
+def grpclib_available() -> bool:
+    """Whether the ``[grpc]`` extra (grpclib) is installed."""
+    try:
+        import grpclib  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+async def _health(req: GrpcRequest) -> dict[str, Any]:
+    return {}
+
+
+class GrpcSide:
+    """Serves Nacos gRPC on ``port + 1000`` for one dev server; holds its connections."""
+
+    def __init__(self, server: NacosDevServer) -> None:
+        self.server = server
+        self.registry = ConnectionRegistry(server.wall_time)
+        self.routes: dict[str, GrpcRoute] = {
+            "HealthCheckRequest": GrpcRoute(_health, "HealthCheckResponse"),
+            **_grpc_config.routes(),
+            **_grpc_naming.routes(),
+        }
+        self.dropping_pushes = False
+        self._starting_until: float | None = None
+        self._push_ids = itertools.count(1)
+        self._last_ref_time = 0
+        self._dirty_configs: set[ConfigKey] = set()
+        self._dirty_services: set[ServiceKey] = set()
+        self._flush_scheduled = False
+        self._change = asyncio.Event()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._sweeper: asyncio.Task[None] | None = None
+        self._wire: GrpcWire | None = None
+        server.configs.change_hooks.append(self._config_changed)
+        server.naming.change_hooks.append(self._service_changed)
+
+    # ----- basics --------------------------------------------------------------------------------
+    @property
+    def flavor(self) -> GrpcFlavor:
+        return grpc_flavor(self.server.flavor)
+
+    @property
+    def clock(self) -> Clock:
+        """The server's injected clock (ack timeouts, retries, "starting" windows)."""
+        return self.server.naming.clock
+
+    @property
+    def connections(self) -> list[GrpcConnection]:
+        """The registered connections, oldest first."""
+        return list(self.registry)
+
+    def ref_time(self) -> int:
+        """``lastRefTime`` in ms, strictly increasing: clients drop pushes that are not newer."""
+        self._last_ref_time = max(int(self.server.wall_time() * 1000), self._last_ref_time + 1)
+        return self._last_ref_time
+
+    def changed(self) -> None:
+        """Wake ``wait_until`` callers (something about connections, listens or pushes moved)."""
+        self._change.set()
+        self._change = asyncio.Event()
+
+    async def wait_until(self, predicate: Callable[[], bool], *, within: float = 5.0) -> None:
+        """Return once ``predicate()`` holds, re-checked on every change; TimeoutError after
+        ``within`` seconds of real time."""
+        async with asyncio.timeout(within):
+            while not predicate():
+                await self._change.wait()
+
+    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    # ----- binding ---------------------------------------------------------------------------
+    async def bind(self, host: str, port: int) -> None:
+        """Listen on ``port`` (the HTTP port + 1000); OSError if it is taken."""
+        from nacos_async.testing._grpc_server import GrpcWire
+
+        wire = GrpcWire(self)
+        try:
+            await wire.listen(host, port)
+        except OSError as exc:
+            raise OSError(
+                exc.errno,
+                f"cannot listen for gRPC on {host}:{port} (HTTP port + {GRPC_PORT_OFFSET}): "
+                f"{exc.strerror}; grpc=False serves HTTP only",
+            ) from exc
+        self._wire = wire
+
+    async def unbind(self) -> None:
+        """Stop listening and drop every connection (restart, pause, close)."""
+        wire, self._wire = self._wire, None
+        for connection in self.registry:
+            self.unregister(connection)
+        if wire is not None:
+            await wire.close()
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._sweeper = None
+        self._starting_until = None
+
+    @property
+    def port(self) -> int:
+        if self._wire is None:
+            raise RuntimeError("the dev server's gRPC port is not bound")
+        return self._wire.port
+
+    # ----- the unary pipeline ------------------------------------------------------------------
+    @property
+    def starting(self) -> bool:
+        return self._starting_until is not None and self.clock.now() < self._starting_until
+
+    async def unary(self, peer: Peer, payload: Payload) -> Payload:
+        """Answer one ``/Request/request`` call from ``peer``."""
+        self.server.stats.grpc_requests[payload.type] += 1
+        if self.starting:
+            return self._refuse("ErrorResponse", "", *SERVER_STARTING)
+        if payload.type == "ServerCheckRequest":
+            connection_id = self.registry.connection_id(peer)
+            fields = {"connectionId": connection_id, "supportAbilityNegotiation": True}
+            return answer("ServerCheckResponse", "", fields)
+        connection = self.registry.get(peer)
+        if connection is None:
+            return self._refuse("ErrorResponse", "", *UNREGISTERED)
+        route = self.routes.get(payload.type)
+        if route is None or (
+            payload.type in _OPTIONAL_TYPES and payload.type not in self.flavor.request_types
+        ):
+            return self._refuse("ErrorResponse", "", *NO_HANDLER)
+        try:
+            body = payload.json()
+        except NacosProtocolError as exc:
+            return self._refuse("ErrorResponse", "", BAD_GATEWAY, str(exc)[:200])
+        headers = body.get("headers")
+        merged = {str(k): str(v) for k, v in headers.items()} if isinstance(headers, dict) else {}
+        merged.update(payload.headers)  # Metadata.headers win over the JSON copy
+        request = GrpcRequest(payload.type, body, merged, connection, self)
+        request_id = body.get("requestId") if isinstance(body.get("requestId"), str) else ""
+        try:
+            request.user = self._authenticate(request, route)
+            fields = await route.handler(request)
+        except GrpcError as error:
+            kind = error.response_type or route.response_type
+            return self._refuse(
+                kind, str(request_id), error.code, error.message, result_code=error.result_code
+            )
+        return answer(route.response_type, str(request_id), fields)
+
+    def _refuse(
+        self, type_: str, request_id: str, code: int, message: str, *, result_code: int = 500
+    ) -> Payload:
+        self.server.stats.grpc_errors[code] += 1
+        return failure(type_, request_id, code, message, result_code=result_code)
+
+    def _authenticate(self, req: GrpcRequest, route: GrpcRoute) -> str | None:
+        """``RemoteRequestAuthFilter``: the same tokens, users and permissions as HTTP."""
+        server = self.server
+        if route.secured is None or not server.auth:
+            return None
+        headers = req.headers
+        try:
+            bearer = headers.get("Authorization", "")
+            token = bearer[7:] if bearer.startswith("Bearer ") else headers.get("accessToken")
+            if token:
+                user, _ = server.jwt.verify(token)
+            else:
+                name, password = headers.get("username", ""), headers.get("password", "")
+                user = server.users.check_password(name, password).name
+            server.users.authorize(user, self._resource(req, route), route.action)
+            return user
+        except AuthFailure as failed:
+            message = auth_message(server.flavor, failed.kind)
+            server.stats.forbidden[message] += 1
+            raise GrpcError(NO_RIGHT, message) from None
+
+    @staticmethod
+    def _resource(req: GrpcRequest, route: GrpcRoute) -> str:
+        """``namespace:group:config/dataId`` or ``namespace:group:naming/service``."""
+        if route.secured == "config":
+            namespace = normalize_namespace(req.text("tenant"))
+            group = req.text("group") or "*"
+            return f"{namespace}:{group}:config/{req.text('dataId') or '*'}"
+        namespace = normalize_namespace(req.text("namespace"))
+        service = req.text("serviceName")
+        if not service:
+            return f"{namespace}:{req.text('groupName') or '*'}:naming/*"
+        return f"{namespace}:{req.text('groupName') or DEFAULT_GROUP}:naming/{service}"
+
+    # ----- the bi-stream ------------------------------------------------------------------------
+    async def stream_message(self, peer: Peer, payload: Payload, stream: StreamControl) -> None:
+        """One message from a client on its bi-stream: setup, an ack, or dropped."""
+        self.server.stats.grpc_requests[payload.type] += 1
+        try:
+            body = payload.json()
+        except NacosProtocolError:
+            logger.debug("unreadable %s on the stream from %s:%s", payload.type, *peer)
+            return
+        if payload.type == "ConnectionSetupRequest":
+            await self._setup(peer, payload, body, stream)
+            return
+        connection = self.registry.get(peer)
+        if connection is None or not payload.type.endswith("Response"):
+            logger.debug("dropped %s on the stream from %s:%s", payload.type, *peer)
+            return
+        request_id, code = body.get("requestId"), body.get("resultCode", 200)
+        if isinstance(request_id, str) and connection.ack(
+            request_id, code if isinstance(code, int) else 0
+        ):
+            self.changed()
+
+    async def _setup(
+        self, peer: Peer, payload: Payload, body: dict[str, Any], stream: StreamControl
+    ) -> None:
+        """Register the connection (the first setup wins) and send ``SetupAckRequest``."""
+        if self.registry.get(peer) is not None:
+            return
+        raw_labels = body.get("labels")
+        labels = (
+            {str(k): str(v) for k, v in raw_labels.items()} if isinstance(raw_labels, dict) else {}
+        )
+        if self.starting and labels.get("source") == "sdk":
+            stream.end("ok")  # refused while starting: completed with OK, TCP closed
+            return
+        connection = GrpcConnection(
+            id=self.registry.connection_id(peer),
+            peer=peer,
+            client_ip=payload.client_ip,
+            labels=labels,
+            tenant=str(body.get("tenant") or ""),
+            client_version=str(body.get("clientVersion") or ""),
+            stream=stream,
+        )
+        self.registry.add(connection)
+        self.server.stats.grpc_connections["opened"] += 1
+        if self._sweeper is None or self._sweeper.done():
+            self._sweeper = self._spawn(self._sweep_forever())
+        self.changed()
+        if body.get("abilityTable") is not None:
+            ack = {"headers": {}, "abilityTable": dict(self.flavor.abilities), "module": "internal"}
+            await stream.send(json_payload("SetupAckRequest", ack))
+
+    def stream_closed(self, peer: Peer, stream: StreamControl) -> None:
+        """The bi-stream ended (either side, or TCP): unregister its connection."""
+        connection = self.registry.get(peer)
+        if connection is not None and connection.stream is stream:
+            self.unregister(connection)
+
+    def unregister(self, connection: GrpcConnection) -> None:
+        """Drop a connection with its listens, subscriptions and instances (subscribers learn)."""
+        if not self.registry.remove(connection):
+            return
+        connection.shut()
+        self.server.stats.grpc_connections["closed"] += 1
+        for key in list(connection.published):
+            _grpc_naming.publish(self, connection, key, [])
+        connection.listens.clear()
+        connection.subscriptions.clear()
+        self.changed()
+
+    # ----- pushes --------------------------------------------------------------------------------
+    def _config_changed(self, key: ConfigKey) -> None:
+        if self.registry:
+            self._dirty_configs.add(key)
+            self._schedule_flush()
+
+    def _service_changed(self, key: ServiceKey) -> None:
+        if self.registry:
+            self._dirty_services.add(key)
+            self._schedule_flush()
+
+    def _schedule_flush(self) -> None:
+        """Push once per burst: changes made in one step (a batch) give one push per key."""
+        if self._flush_scheduled:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # changed outside any loop: no connection can be listening
+            self._dirty_configs.clear()
+            self._dirty_services.clear()
+            return
+        self._flush_scheduled = True
+        loop.call_soon(self._flush)
+
+    def _flush(self) -> None:
+        self._flush_scheduled = False
+        configs, self._dirty_configs = self._dirty_configs, set()
+        services, self._dirty_services = self._dirty_services, set()
+        for connection in self.registry:
+            for config_key in configs & connection.listens.keys():
+                _grpc_config.push_change(self, connection, config_key)
+            for service_key in services & connection.subscriptions.keys():
+                _grpc_naming.push_service(self, connection, service_key)
+
+    async def push(
+        self,
+        connection: GrpcConnection,
+        type_: str,
+        body: Callable[[], dict[str, Any]],
+        policy: PushPolicy,
+    ) -> bool:
+        """Send a request on the stream until acked (per ``policy``); True once acked."""
+        stats = self.server.stats.grpc_pushes
+        failures = 0
+        loop = asyncio.get_running_loop()
+        while not connection.closed:
+            request_id = str(next(self._push_ids))
+            future: asyncio.Future[int] = loop.create_future()
+            connection.pending[request_id] = future
+            try:
+                message = json_payload(type_, {"headers": {}, "requestId": request_id, **body()})
+                if self.dropping_pushes:
+                    stats["dropped"] += 1
+                elif await connection.stream.send(message):
+                    stats["sent"] += 1
+                self.changed()
+                acked = await wait_for_ack(future, policy.ack_timeout, self.clock.sleep)
+            finally:
+                connection.pending.pop(request_id, None)
+            if acked:
+                stats["acked"] += 1
+                self.changed()
+                return True
+            stats["unacked"] += 1
+            failures += 1
+            delay = policy.retry_delay(failures)
+            if delay is None:
+                stats["gave_up"] += 1
+                self.changed()
+                if policy.close_on_give_up:
+                    connection.stream.end("ok")
+                return False
+            stats["retried"] += 1
+            await self.clock.sleep(delay)
+        return False
+
+    async def _sweep_forever(self) -> None:
+        """Let HTTP instances expire on time, so their subscribers get a push."""
+        while True:
+            await self.clock.sleep(SWEEP_INTERVAL)
+            self.server.naming.sweep()
+
+    # ----- fault switches ------------------------------------------------------------------------
+    def _pick(self, connection_id: str | None) -> list[GrpcConnection]:
+        if connection_id is None:
+            return self.connections
+        connection = self.registry.by_id(connection_id)
+        if connection is None:
+            raise ValueError(f"no gRPC connection {connection_id[:100]!r}")
+        return [connection]
+
+    async def _push_all(
+        self,
+        connections: list[GrpcConnection],
+        type_: str,
+        body: dict[str, Any],
+        policy: PushPolicy,
+    ) -> dict[str, bool]:
+        results = await asyncio.gather(
+            *(self.push(c, type_, lambda: body, policy) for c in connections)
+        )
+        return {c.id: ok for c, ok in zip(connections, results, strict=True)}
+
+    async def connect_reset(
+        self,
+        server_ip: str = "",
+        server_port: int | None = None,
+        *,
+        connection_id: str | None = None,
+    ) -> dict[str, bool]:
+        """Send ``ConnectResetRequest`` (optionally naming a server's HTTP address) to every
+        connection, or one; returns which acked within 3 s of the server clock."""
+        self.server.stats.faults["grpc_connect_reset"] += 1
+        body = {
+            "serverIp": server_ip,
+            "serverPort": "" if server_port is None else str(server_port),
+            "module": "internal",
+        }
+        return await self._push_all(self._pick(connection_id), "ConnectResetRequest", body, RESET)
+
+    async def client_detection(self, *, connection_id: str | None = None) -> dict[str, bool]:
+        """Probe with ``ClientDetectionRequest``; a connection that does not ack within 5 s
+        (server clock) is closed, as the connection ejector does."""
+        self.server.stats.faults["grpc_client_detection"] += 1
+        body = {"module": "internal"}
+        connections = self._pick(connection_id)
+        return await self._push_all(connections, "ClientDetectionRequest", body, DETECTION)
+
+    def end_streams(self) -> int:
+        """End every bi-stream with status OK and close its TCP connection (Nacos' close)."""
+        return self._end_all("ok", "grpc_end_streams")
+
+    def reset_streams(self) -> int:
+        """Reset every bi-stream (RST_STREAM), leaving TCP open."""
+        return self._end_all("reset", "grpc_reset_streams")
+
+    def close_connections(self) -> int:
+        """Abort every gRPC TCP connection, registered or not; returns how many."""
+        self.server.stats.faults["grpc_close_connections"] += 1
+        for connection in self.registry:
+            connection.stream.end("abort")
+        return self._wire.abort_all() if self._wire is not None else 0
+
+    def _end_all(self, how: EndHow, fault: str) -> int:
+        self.server.stats.faults[fault] += 1
+        connections = self.connections
+        for connection in connections:
+            connection.stream.end(how)
+        return len(connections)
+
+    def set_starting(self, seconds: float) -> None:
+        """Answer every unary call (ServerCheck too) "Server is starting" for ``seconds`` of the
+        server clock, and refuse SDK connection setups meanwhile; 0 ends it."""
+        if seconds < 0:
+            raise ValueError(f"seconds must not be negative: {seconds!r}")
+        self.server.stats.faults["grpc_starting"] += 1
+        self._starting_until = self.clock.now() + seconds if seconds else None
+
+    def drop_pushes(self, enabled: bool = True) -> None:
+        """Stop sending pushes (each counted as ``dropped``; unacked, so retried) or resume."""
+        if enabled:
+            self.server.stats.faults["grpc_drop_pushes"] += 1
+        self.dropping_pushes = enabled

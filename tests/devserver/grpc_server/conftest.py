@@ -1,0 +1,5 @@
+"""gRPC dev-server tests need grpclib (the ``[grpc]`` extra, part of the test extra)."""
+
+import pytest
+
+pytest.importorskip("grpclib")
