@@ -152,17 +152,20 @@ async def deregister(ctx: Ctx) -> web.StreamResponse:
 
 async def update(ctx: Ctx) -> web.StreamResponse:
     """``InstanceOperatorClientImpl.updateInstance``: the service must exist; the instance
-    (same address and cluster) takes the new weight, enabled flag and metadata."""
+    (same address and cluster) takes the new weight, enabled flag and metadata. Instance
+    metadata goes through Raft, so every node of a cluster takes it."""
     namespace, group, name = _service(ctx)
     inst = _instance(ctx)
-    stores, _ = _targets(ctx, inst.ip, inst.port)
-    if not all([store.update(namespace, group, name, inst) for store in stores]):
+    naming = ctx.server.naming
+    if naming.service(namespace, group, name) is None:
         service = (
             f"Service{{namespace='{namespace}', group='{group}', name='{name}', "
             f"ephemeral={str(inst.ephemeral).lower()}, revision=0}}"
         )
         message = f"service not found, namespace: {namespace}, service: {service}"
         raise ctx.bad(message, INSTANCE_ERROR)
+    for store in naming.everywhere():
+        store.update(namespace, group, name, inst)
     return _ok(ctx)
 
 

@@ -150,7 +150,6 @@ async def test_update_instance(flavor: Flavor) -> None:
 @pending_fix
 async def test_33_without_credentials_says_what_to_configure(call: str) -> None:
     async with NacosDevServer(flavor="3.3") as server:  # client auth on, as 3.3 ships
-        server.create_service("orders")
         async with NacosClient(server.address) as client:
             naming = client.naming
             with pytest.raises(NacosAuthError, match=GUIDANCE):
