@@ -17,7 +17,7 @@ from typing import Any
 
 from nacos_async.client import NacosClient
 from nacos_async.errors import NacosError
-from nacos_async.testing import NacosDevServer
+from nacos_async.testing import FLAVORS, NacosDevServer
 
 DATA_ID = "demo.yaml"
 SERVICE = "demo-service"
@@ -32,7 +32,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--duration", type=float, default=20.0, help="seconds (default 20)")
     parser.add_argument("--token-ttl", type=int, default=4, help="token TTL in seconds (default 4)")
     parser.add_argument("--readers", type=int, default=50, help="concurrent readers (default 50)")
-    parser.add_argument("--flavor", choices=["2.x", "3.1", "3.2"], default="3.1")
+    parser.add_argument("--flavor", choices=FLAVORS, default="3.1")
     parser.add_argument("--json", action="store_true", help="print the final figures as JSON")
     parser.set_defaults(func=run)
     return parser

@@ -1,6 +1,8 @@
-"""Test support: a Nacos-compatible dev server, a mock transport, a fake clock, pytest fixtures."""
+"""Test support: a Nacos-compatible dev server (alone or as a cluster, HTTP and gRPC), a mock
+transport, a fake clock and pytest fixtures."""
 
-from nacos_async.testing._errors import FLAVORS, Flavor
+from nacos_async.testing._cluster import NacosDevCluster
+from nacos_async.testing._errors import FLAVORS, Flavor, FlavorTraits, flavor_traits
 from nacos_async.testing._stats import DevServerStats
 from nacos_async.testing.clock import FakeClock
 from nacos_async.testing.mock import HttpRequest, MockTransport, answer, form_of
@@ -11,9 +13,12 @@ __all__ = [
     "DevServerStats",
     "FakeClock",
     "Flavor",
+    "FlavorTraits",
     "HttpRequest",
     "MockTransport",
+    "NacosDevCluster",
     "NacosDevServer",
     "answer",
+    "flavor_traits",
     "form_of",
 ]

@@ -7,6 +7,7 @@ log in again), so their shape matters as much as their status.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
 from html import escape
@@ -15,8 +16,55 @@ from typing import Any, Literal
 
 from aiohttp import web
 
-Flavor = Literal["2.x", "3.1", "3.2"]
-FLAVORS: tuple[Flavor, ...] = ("2.x", "3.1", "3.2")
+Flavor = Literal["2.x", "3.1", "3.2", "3.3"]
+
+
+@dataclass(frozen=True)
+class FlavorTraits:
+    """What sets one imitated Nacos generation apart; every per-flavor rule reads these.
+
+    - ``v3``: serves the ``/v3`` client, admin and login APIs (3.0+).
+    - ``compat_gone``: ``@Compatibility`` ADMIN/CONSOLE APIs (v2, v1 admin) answer 410 (3.0-3.1).
+    - ``v1_removed``: the v1/v2 APIs are gone but the v1 login and ``/v1/ns/operator/metrics``
+      (3.2+); a removed ``/v1/ns/*`` path still meets the DistroFilter (501), others get 404.
+    - ``client_auth_by_default``: what ``nacos.core.auth.enabled`` is when the operator leaves
+      it unset (true from 3.3, alibaba/nacos#15357). Admin APIs of 3.x need a token regardless.
+    """
+
+    name: Flavor
+    v3: bool
+    compat_gone: bool
+    v1_removed: bool
+    client_auth_by_default: bool
+
+    @property
+    def message_style(self) -> Literal["2.x", "3.x"]:
+        """2.2.1-2.5 plain 403 wording, or 3.x ``AuthResult.format()``."""
+        return "3.x" if self.v3 else "2.x"
+
+
+FLAVOR_TRAITS: dict[Flavor, FlavorTraits] = {
+    t.name: t
+    for t in (
+        FlavorTraits("2.x", v3=False, compat_gone=False, v1_removed=False,
+                     client_auth_by_default=False),
+        FlavorTraits("3.1", v3=True, compat_gone=True, v1_removed=False,
+                     client_auth_by_default=False),
+        FlavorTraits("3.2", v3=True, compat_gone=False, v1_removed=True,
+                     client_auth_by_default=False),
+        FlavorTraits("3.3", v3=True, compat_gone=False, v1_removed=True,
+                     client_auth_by_default=True),
+    )
+}  # fmt: skip
+FLAVORS: tuple[Flavor, ...] = tuple(FLAVOR_TRAITS)
+
+
+def flavor_traits(flavor: Flavor) -> FlavorTraits:
+    """The traits of ``flavor``; a ``ValueError`` names an unknown one."""
+    try:
+        return FLAVOR_TRAITS[flavor]
+    except KeyError:
+        raise ValueError(f"flavor must be one of {FLAVORS}, not {flavor!r}") from None
 
 
 class ApiError(Exception):
@@ -51,7 +99,7 @@ class AuthFailure(Exception):
 
 def auth_message(flavor: Flavor, kind: AuthKind) -> str:
     """The 403 ``message`` text: 2.2.1-2.5 plain wording, or 3.x ``AuthResult.format()``."""
-    if flavor == "2.x":
+    if flavor_traits(flavor).message_style == "2.x":
         return kind.value
     if kind is AuthKind.FORBIDDEN:
         return f"Code: 403, Message: {kind.value}."
@@ -60,10 +108,20 @@ def auth_message(flavor: Flavor, kind: AuthKind) -> str:
 
 
 def login_failure_message(flavor: Flavor, kind: AuthKind) -> str:
-    """The message a failed login carries (no ``Code:`` wrapper: it is the exception text)."""
-    if kind is AuthKind.USER and flavor != "2.x":
+    """Why a login failed: the ``AccessException`` text (what 2.x shows, what 3.x logs)."""
+    if kind is AuthKind.USER and flavor_traits(flavor).message_style == "3.x":
         return _V3_USER
     return kind.value
+
+
+# How the 3.x server port (8848) renders a refused login. The ``AccessException`` has no
+# handler there (the login controllers are not ``@NacosApi``) and its ``getMessage()`` is null
+# (``new AccessException(msg)`` only sets ``errMsg``). On ``/v1/*`` the ApiCompatibilityFilter
+# catches the rethrown ServletException and calls ``sendError(500, <text below>)``; on the v3
+# path Tomcat forwards to Spring's ``/error`` with an empty message, which Spring Boot turns
+# into "No message available". Either way: a Spring 500 whose text never says why.
+LOGIN_FAILED_V1_3X = "Handle API Compatibility failed, please see log for detail."
+LOGIN_FAILED_V3_3X = "No message available"
 
 
 def timestamp(epoch: float) -> str:
@@ -138,5 +196,9 @@ RESOURCE_NOT_FOUND = (20004, "resource not found")
 RESOURCE_CONFLICT = (20005, "resource conflict")
 INSTANCE_METADATA_ERROR = (21002, "instance metadata error")
 INSTANCE_NOT_FOUND = (21003, "instance not found")
+INSTANCE_ERROR = (21004, "instance error")
+SERVICE_ALREADY_EXIST = (21007, "service already exist")
+SERVICE_NOT_EXIST = (21008, "service not exist")
 WEIGHT_ERROR = (21001, "weight error")
+SERVER_ERROR = (30000, "server error")
 API_DEPRECATED = 40000

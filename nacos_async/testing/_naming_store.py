@@ -6,9 +6,10 @@ moved by a test is all it takes: no background task, no real waiting.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from nacos_async.clock import Clock
 
@@ -17,6 +18,7 @@ DEFAULT_CLUSTER = "DEFAULT"
 BEAT_INTERVAL_MS = 5000
 HEART_BEAT_TIMEOUT_MS = 15000
 IP_DELETE_TIMEOUT_MS = 30000
+CLIENT_EXPIRED_MS = 180_000  # nacos.naming.client.expired.time: a silent client is dropped
 
 
 def split_service(service_name: str, group: str | None) -> tuple[str, str]:
@@ -41,6 +43,7 @@ class InstanceRecord:
     metadata: dict[str, str] = field(default_factory=dict)
     last_beat: float = 0.0
     owner: str = ""  # the gRPC connection id that registered it: no beats, no expiry
+    checked: bool = True  # False: held by a node not responsible for it (never beat-checked)
 
     def _preserved(self, key: str, default: int) -> int:
         try:
@@ -81,21 +84,54 @@ class InstanceRecord:
 
 
 @dataclass
+class ServiceMetadata:
+    """What an operator stored for a service (admin create/update); most services have none."""
+
+    protect_threshold: float = 0.0
+    metadata: dict[str, str] = field(default_factory=dict)
+    ephemeral: bool = True
+
+
+@dataclass
 class Service:
     """A service: instances keyed by ``(ip, port)`` (one per client, as in Nacos 2.x)."""
 
     namespace: str
     group: str
     name: str
-    protect_threshold: float = 0.0
     instances: dict[tuple[str, int], InstanceRecord] = field(default_factory=dict)
+    stored: ServiceMetadata | None = None  # None: registered only, no ServiceMetadata
 
     @property
     def grouped_name(self) -> str:
         return f"{self.group}@@{self.name}"
 
+    @property
+    def protect_threshold(self) -> float:
+        return self.stored.protect_threshold if self.stored is not None else 0.0
+
+    @property
+    def clusters(self) -> list[str]:
+        """The cluster names of the current instances, sorted."""
+        return sorted({inst.cluster for inst in self.instances.values()})
+
 
 ServiceKey = tuple[str, str, str]
+
+
+class Replication(Protocol):
+    """Where a naming write lands in a cluster of dev servers (``NacosDevCluster``)."""
+
+    def write_targets(
+        self, receiver: NamingStore, ip: str, port: int, *, routed: bool
+    ) -> tuple[list[NamingStore], bool]:
+        """The stores that take the write (the one that handles it first) and whether the
+        instance is health-checked there."""
+        ...
+
+    def everywhere(self) -> list[NamingStore]:
+        """Every node's store (service metadata is replicated by Raft to all of them)."""
+        ...
 
 
 class NamingStore:
@@ -105,6 +141,17 @@ class NamingStore:
         self.clock = clock
         self.services: dict[ServiceKey, Service] = {}
         self.change_hooks: list[Callable[[ServiceKey], None]] = []  # e.g. the gRPC pusher
+        self.replication: Replication | None = None  # set by a NacosDevCluster
+
+    def write_targets(self, ip: str, port: int, *, routed: bool) -> tuple[list[NamingStore], bool]:
+        """Where a write for ``ip:port`` lands; ``routed``: it passed the DistroFilter."""
+        if self.replication is None:
+            return [self], True
+        return self.replication.write_targets(self, ip, port, routed=routed)
+
+    def everywhere(self) -> list[NamingStore]:
+        """This store, or every store of the cluster it belongs to."""
+        return [self] if self.replication is None else self.replication.everywhere()
 
     def changed(self, key: ServiceKey) -> None:
         """Tell the change hooks that a service's instances changed."""
@@ -115,6 +162,9 @@ class NamingStore:
         """Mark ephemeral instances unhealthy after 15 s and remove them after 30 s unbeaten.
 
         Instances a gRPC connection owns live as long as the connection: they are skipped.
+        An instance this node is not responsible for is never beat-checked (Nacos'
+        ``InstanceBeatCheckResponsibleInterceptor``): it stays as it is until its client has
+        been silent for ``CLIENT_EXPIRED_MS``.
         """
         now = self.clock.now()
         for service_key, service in self.services.items():
@@ -123,7 +173,11 @@ class NamingStore:
                 if not inst.ephemeral or inst.owner:
                     continue
                 silent_ms = (now - inst.last_beat) * 1000
-                if silent_ms > inst.delete_timeout_ms:
+                if not inst.checked:
+                    if silent_ms > CLIENT_EXPIRED_MS:
+                        del service.instances[key]
+                        changed = True
+                elif silent_ms > inst.delete_timeout_ms:
                     del service.instances[key]
                     changed = True
                 elif silent_ms > inst.beat_timeout_ms and inst.healthy:
@@ -159,15 +213,44 @@ class NamingStore:
         return service.instances.get((ip, port)) if service else None
 
     def beat(self, namespace: str, group: str, name: str, ip: str, port: int) -> bool:
-        """Refresh an instance; False when it is gone (the caller answers 20404/21003)."""
+        """Refresh an ephemeral instance; False when there is none (20404/21003 for the caller).
+
+        Beats look up the ephemeral client ``ip:port#true`` only, so a persistent instance
+        is never found by a beat.
+        """
         inst = self.find(namespace, group, name, ip, port)
-        if inst is None:
+        if inst is None or not inst.ephemeral:
             return False
         inst.last_beat = self.clock.now()
         if not inst.healthy:
             inst.healthy = True
             self.changed((namespace, group, name))
         return True
+
+    def update(self, namespace: str, group: str, name: str, changed: InstanceRecord) -> bool:
+        """``updateInstance``: store weight, enabled and metadata for the instance with the
+        same address and cluster; False when the service does not exist."""
+        service = self.service(namespace, group, name)
+        if service is None:
+            return False
+        inst = service.instances.get((changed.ip, changed.port))
+        if inst is not None and inst.cluster == changed.cluster:
+            inst.weight, inst.enabled = changed.weight, changed.enabled
+            inst.metadata = dict(changed.metadata)
+            self.changed((namespace, group, name))
+        return True
+
+    def store_service(
+        self, namespace: str, group: str, name: str, stored: ServiceMetadata
+    ) -> Service:
+        """Create (or update) a service with operator metadata, as the admin APIs do."""
+        self.sweep()
+        key = (namespace, group, name)
+        service = self.services.get(key)
+        if service is None:
+            service = self.services[key] = Service(namespace, group, name)
+        service.stored = stored
+        return service
 
     def select(
         self,
@@ -190,7 +273,12 @@ class NamingStore:
             and (inst.healthy or not healthy_only)
         ]
         healthy = sum(1 for inst in chosen if inst.healthy)
-        protect = bool(chosen) and healthy / len(chosen) <= max(0.0, service.protect_threshold)
+        # ServiceUtil.selectInstancesWithHealthyProtection returns early without metadata.
+        protect = (
+            service.stored is not None
+            and bool(chosen)
+            and healthy / len(chosen) <= max(0.0, service.protect_threshold)
+        )
         grouped = service.grouped_name
         hosts = [inst.to_json(grouped, healthy=True if protect else None) for inst in chosen]
         return hosts, protect
@@ -202,6 +290,21 @@ class NamingStore:
             for (ns, g, _), s in sorted(self.services.items())
             if ns == namespace and (not group or g == group)
         ]
+
+    def match_services(self, namespace: str, group_param: str, name_param: str) -> list[Service]:
+        """``CatalogServiceV2Impl.patternServices``: ``group@@name`` must match the regular
+        expression ``.*<group>.*@@.*<name>.*`` (a substring match; the values are regexes,
+        so a bad one raises ``re.error`` as Java raises ``PatternSyntaxException``)."""
+        self.sweep()
+        in_namespace = [s for (ns, _, _), s in sorted(self.services.items()) if ns == namespace]
+        if not group_param.strip() and not name_param.strip():
+            return in_namespace
+
+        def part(value: str) -> str:
+            return ".*" if not value.strip() else f".*{value}.*"
+
+        pattern = re.compile(f"{part(group_param)}@@{part(name_param)}", re.S)
+        return [s for s in in_namespace if pattern.fullmatch(s.grouped_name)]
 
     def clear(self) -> None:
         """Forget every service and instance (a fault switch, or a restart without state)."""

@@ -8,6 +8,8 @@ from aiohttp import web
 
 from nacos_async.testing._config_store import PUBLIC
 from nacos_async.testing._errors import (
+    LOGIN_FAILED_V1_3X,
+    LOGIN_FAILED_V3_3X,
     ApiError,
     AuthFailure,
     json_response,
@@ -39,11 +41,12 @@ async def login(ctx: Ctx) -> web.StreamResponse:
     except AuthFailure as failure:
         message = login_failure_message(ctx.flavor, failure.kind)
         server.stats.login_failures[message] += 1
-        if ctx.flavor == "2.x":
+        if not server.traits.v3:
             # ConsoleExceptionHandler: 403 with the bare message.
             raise ApiError(text(message, status=403)) from None
-        # 3.x port 8848: no handler for AccessException there, so Spring's /error 500.
-        raise ApiError(server.spring_error(ctx.request, 500, message)) from None
+        # 3.x port 8848: no handler for the AccessException, so a Spring 500 without the reason.
+        rendered = LOGIN_FAILED_V3_3X if ctx.route.api is Api.LOGIN_V3 else LOGIN_FAILED_V1_3X
+        raise ApiError(server.spring_error(ctx.request, 500, rendered)) from None
     body = {
         "accessToken": token,
         "tokenTtl": max(0, exp - int(server.wall_time())),

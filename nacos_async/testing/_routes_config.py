@@ -114,7 +114,7 @@ async def publish_v1(ctx: Ctx) -> web.StreamResponse:
     try:
         _publish(ctx)
     except CasMismatch:
-        if ctx.flavor == "2.x":
+        if not ctx.server.traits.v3:
             return text("caused: Cas publish fail, server md5 may have changed.;", status=500)
         return json_response(False, status=500)
     return json_response(True)

@@ -20,7 +20,9 @@ from nacos_async.testing._errors import (
     PARAMETER_MISSING,
     ApiError,
     Flavor,
+    FlavorTraits,
     config_v1_error,
+    flavor_traits,
     nacos_api_error,
     naming_v1_error,
     text,
@@ -145,33 +147,35 @@ class Router:
         self, server: NacosDevServer, request: web.Request, path: str
     ) -> tuple[Route | None, web.Response | None]:
         """The route to run, or the response the flavor gives instead."""
-        flavor = server.flavor
+        traits = flavor_traits(server.flavor)
         by_method = self._routes.get(path)
-        naming_v1 = path.startswith("/v1/ns/")
-        if by_method is None or request.method not in by_method:
-            if naming_v1 and flavor != "3.2":
-                # DistroFilter: an unmapped /v1/ns/* call is "not implemented".
-                full = f"{server.context_path}{path}"
-                return None, text(f"no such api:{request.method}:{full}", status=501)
-            if by_method is not None and _served(flavor, next(iter(by_method.values())).api):
-                verb = "is not supported" if flavor != "2.x" else "not supported"
-                msg = f"Request method '{request.method}' {verb}"
-                return None, server.spring_error(request, 405, msg)
-            return None, server.not_found(request)
-        route = by_method[request.method]
-        if _served(flavor, route.api):
+        route = by_method.get(request.method) if by_method is not None else None
+        if route is not None and _served(traits, route.api):
             return route, None
-        if flavor == "3.1" and route.api in _SWITCH:
-            return None, _gone(server, request, route)
+        if route is not None and traits.compat_gone and route.api in _SWITCH:
+            return None, _gone(server, request, route)  # ApiCompatibilityFilter, before Distro
+        if path.startswith("/v1/ns/"):
+            # DistroFilter (mapped on /v1/ns/* in every version, 3.2+ too): no controller
+            # method for this method and path is "not implemented", via sendError.
+            msg = f"no such api:{request.method}:{server.context_path}{path}"
+            return None, server.spring_error(request, 501, msg)
+        if (
+            route is None
+            and by_method is not None
+            and _served(traits, next(iter(by_method.values())).api)
+        ):
+            verb = "is not supported" if traits.v3 else "not supported"
+            msg = f"Request method '{request.method}' {verb}"
+            return None, server.spring_error(request, 405, msg)
         return None, server.not_found(request)
 
 
-def _served(flavor: Flavor, api: Api) -> bool:
-    if flavor == "2.x":
-        return api not in (Api.V3, Api.LOGIN_V3)
-    if flavor == "3.1":
-        return api not in _SWITCH
-    return api in (Api.LOGIN_V1, Api.LOGIN_V3, Api.V1_METRICS, Api.V3)
+def _served(traits: FlavorTraits, api: Api) -> bool:
+    if api in (Api.V3, Api.LOGIN_V3) and not traits.v3:
+        return False
+    if traits.v1_removed:
+        return api in (Api.LOGIN_V1, Api.LOGIN_V3, Api.V1_METRICS, Api.V3)
+    return not (traits.compat_gone and api in _SWITCH)
 
 
 def _gone(server: NacosDevServer, request: web.Request, route: Route) -> web.Response:

@@ -25,17 +25,18 @@ from nacos_async.testing import _routes_auth, _routes_config, _routes_control, _
 from nacos_async.testing._auth import JwtCodec, UserStore, new_secret
 from nacos_async.testing._config_store import ConfigStore, normalize_namespace
 from nacos_async.testing._errors import (
-    FLAVORS,
     ApiError,
     AuthFailure,
     Flavor,
+    FlavorTraits,
     auth_message,
+    flavor_traits,
     spring_error,
     text,
 )
 from nacos_async.testing._faults import Faults
 from nacos_async.testing._grpc_side import GRPC_PORT_OFFSET, GrpcSide, grpclib_available
-from nacos_async.testing._naming_store import NamingStore, split_service
+from nacos_async.testing._naming_store import NamingStore, ServiceMetadata, split_service
 from nacos_async.testing._routing import Ctx, Router, merge_params
 from nacos_async.testing._stats import DevServerStats
 
@@ -53,8 +54,11 @@ class NacosDevServer:
 
     Use ``async with NacosDevServer() as server`` or ``await start()`` / ``await close()``.
     ``flavor`` picks the Nacos generation to imitate: "2.x" (v1+v2), "3.1" (v1 client APIs + v3,
-    v2 and v1 admin answer 410) or "3.2" (v3 and the v1 login only). With ``grpc`` on (the
-    default when grpclib is installed) it also speaks Nacos gRPC on ``port + 1000``.
+    v2 and v1 admin answer 410), "3.2" (v3 and the v1 login only) or "3.3" (as 3.2; the real
+    3.3 turns client auth on when the operator does not say). ``auth`` (client APIs) and
+    ``admin_auth`` (3.x admin APIs) are on unless turned off, whatever the flavor. With
+    ``grpc`` on (the default when grpclib is installed) it also speaks Nacos gRPC on
+    ``port + 1000``.
     """
 
     def __init__(
@@ -81,8 +85,7 @@ class NacosDevServer:
     ) -> None:
         if grpc and not grpclib_available():
             raise RuntimeError("grpc=True needs grpclib: pip install 'nacos-async[grpc]'")
-        if flavor not in FLAVORS:
-            raise ValueError(f"flavor must be one of {FLAVORS}, not {flavor!r}")
+        flavor_traits(flavor)  # a ValueError names an unknown flavor
         if token_ttl <= 0:
             raise ValueError(f"token_ttl must be positive: {token_ttl!r}")
         self.host = host
@@ -216,6 +219,11 @@ class NacosDevServer:
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    @property
+    def traits(self) -> FlavorTraits:
+        """What the imitated Nacos generation serves and how it answers."""
+        return flavor_traits(self.flavor)
 
     # ----- addresses ---------------------------------------------------------------------------
     @property
@@ -389,6 +397,21 @@ class NacosDevServer:
         item = self.configs.get(namespace, group, data_id)
         return item.content if item else None
 
+    def create_service(
+        self,
+        name: str,
+        group: str = "DEFAULT_GROUP",
+        namespace: str = "public",
+        *,
+        protect_threshold: float = 0.0,
+        metadata: dict[str, str] | None = None,
+    ) -> None:
+        """Store service metadata as an operator does (admin API); only such a service gets
+        the protect threshold applied to its instance lists."""
+        stored = ServiceMetadata(protect_threshold, dict(metadata or {}))
+        for store in self.naming.everywhere():
+            store.store_service(namespace, group, name, stored)
+
     async def wait_for_listeners(self, count: int = 1, *, within: float = 5.0) -> None:
         """Wait until ``count`` long-poll requests are parked (to publish at the right time)."""
         async with asyncio.timeout(within):
@@ -401,7 +424,7 @@ class NacosDevServer:
 
     def not_found(self, request: web.Request) -> web.Response:
         """Spring's 404 for an unmapped path (the way clients detect an absent API)."""
-        if self.flavor == "2.x":
+        if not self.traits.v3:
             message = "No message available"
         else:
             rel = request.path[len(self.context_path) :].lstrip("/")
@@ -490,7 +513,7 @@ class NacosDevServer:
         route = ctx.route
         if route.secured is None:
             return None
-        admin = route.admin and self.flavor != "2.x"
+        admin = route.admin and self.traits.v3
         if not (self.admin_auth if admin else self.auth):
             return None
         headers = ctx.request.headers

@@ -8,7 +8,7 @@ import json
 import aiohttp
 import pytest
 
-from nacos_async.testing import NacosDevServer
+from nacos_async.testing import NacosDevServer, flavor_traits
 
 from ._helpers import login
 
@@ -89,6 +89,9 @@ async def test_token_ttl_is_remaining_lifetime_when_token_is_presented(
         assert server.stats.tokens_on_login == 1
 
 
+V1_3X = "Handle API Compatibility failed, please see log for detail."
+
+
 @pytest.mark.parametrize("flavor", ["2.x", "3.1"])
 async def test_expired_token_on_login_fails_even_with_right_password(
     http: aiohttp.ClientSession, flavor: str
@@ -103,28 +106,43 @@ async def test_expired_token_on_login_fails_even_with_right_password(
             if flavor == "2.x":
                 assert resp.status == 403
                 assert await resp.text() == "token expired!"
-            else:  # 3.x on port 8848: Spring's /error 500 (NACOS_PROTOCOL.md 1.5)
+            else:  # 3.x on port 8848: the ApiCompatibilityFilter's 500, without the reason
                 assert resp.status == 500
-                assert (await resp.json())["message"] == "token expired!"
+                assert (await resp.json())["message"] == V1_3X
         assert server.stats.login_failures["token expired!"] == 1
 
 
 @pytest.mark.parametrize(
-    ("flavor", "status", "body"),
+    ("flavor", "path", "status", "body"),
     [
-        ("2.x", 403, "user not found!"),
-        ("3.2", 500, "User not found! Please check user exist or password is right!"),
+        ("2.x", "/v1/auth/users/login", 403, "user not found!"),
+        ("3.1", "/v1/auth/users/login", 500, V1_3X),
+        ("3.2", "/v1/auth/login", 500, V1_3X),
+        ("3.1", "/v3/auth/user/login", 500, "No message available"),
+        ("3.3", "/v3/auth/user/login", 500, "No message available"),
     ],
 )
-async def test_wrong_password(
-    http: aiohttp.ClientSession, flavor: str, status: int, body: str
+async def test_wrong_password_as_the_server_port_renders_it(
+    http: aiohttp.ClientSession, flavor: str, path: str, status: int, body: str
 ) -> None:
+    """2.x: ConsoleExceptionHandler's 403 text. 3.x port 8848: no handler for the
+    AccessException (whose getMessage() is null), so a Spring 500 that never says why."""
     async with NacosDevServer(flavor=flavor) as server:  # type: ignore[arg-type]
-        url = f"{server.url}/v1/auth/users/login"
-        resp = await http.post(url, data={"username": "nacos", "password": "x"})
+        resp = await http.post(f"{server.url}{path}", data={"username": "nacos", "password": "x"})
         assert resp.status == status
         text = await resp.text()
-        assert (text if flavor == "2.x" else json.loads(text)["message"]) == body
+        if flavor == "2.x":
+            assert text == body
+        else:
+            answer = json.loads(text)
+            assert list(answer) == ["timestamp", "status", "error", "message", "path"]
+            assert (answer["status"], answer["error"]) == (500, "Internal Server Error")
+            assert (answer["message"], answer["path"]) == (body, f"/nacos{path}")
+        reason = "user not found!" if flavor == "2.x" else V3_USER
+        assert server.stats.login_failures == {reason: 1}  # why, for tests to see
+
+
+V3_USER = "User not found! Please check user exist or password is right!"
 
 
 async def test_v1_login_without_password_is_spring_400(http: aiohttp.ClientSession) -> None:
@@ -220,21 +238,63 @@ async def test_identity_key_bypasses_auth(http: aiohttp.ClientSession) -> None:
             assert resp.status == 403
 
 
+@pytest.mark.parametrize("flavor", ["3.1", "3.2", "3.3"])
 async def test_auth_off_leaves_client_apis_open_but_3x_admin_apis_closed(
-    http: aiohttp.ClientSession,
+    http: aiohttp.ClientSession, flavor: str
 ) -> None:
-    async with NacosDevServer(auth=False, flavor="3.2") as server:
+    """``nacos.core.auth.admin.enabled`` defaults to true in every 3.x: with client auth off,
+    publish/delete (v3 admin config) and the service list still need a token."""
+    async with NacosDevServer(auth=False, flavor=flavor) as server:  # type: ignore[arg-type]
         server.publish_config("app", "x")
         async with http.get(
             f"{server.url}/v3/client/cs/config?dataId=app&groupName=DEFAULT_GROUP"
         ) as resp:
             assert (await resp.json())["data"]["content"] == "x"
-        admin = f"{server.url}/v3/admin/cs/config?dataId=app&groupName=DEFAULT_GROUP"
-        async with http.get(admin) as resp:
-            assert resp.status == 403
         token = await login(http, server)
-        async with http.get(admin, headers={"accessToken": token}) as resp:
+        for method, path in (
+            ("GET", "/v3/admin/cs/config?dataId=app&groupName=DEFAULT_GROUP"),
+            ("POST", "/v3/admin/cs/config?dataId=app&groupName=DEFAULT_GROUP&content=y"),
+            ("GET", "/v3/admin/ns/service/list"),
+            ("PUT", "/v3/admin/ns/instance?serviceName=s&ip=1.1.1.1&port=1"),
+        ):
+            async with http.request(method, f"{server.url}{path}") as resp:
+                assert resp.status == 403, path
+                message = (await resp.json())["message"]
+                assert message == MESSAGES["3.x"]["user"]
+            async with http.request(
+                method, f"{server.url}{path}", headers={"accessToken": token}
+            ) as resp:
+                assert resp.status != 403, path
+        if server.traits.v1_removed:
+            return
+        # 3.0/3.1 still serve the open v1 APIs, which follow client auth (off here).
+        form = {"dataId": "app", "group": "DEFAULT_GROUP", "content": "z"}
+        async with http.post(f"{server.url}/v1/cs/configs", data=form) as resp:
+            assert await resp.text() == "true"
+        params = {"pageNo": "1", "pageSize": "10"}
+        async with http.get(f"{server.url}/v1/ns/service/list", params=params) as resp:
             assert resp.status == 200
+
+
+@pytest.mark.parametrize("flavor", ["2.x", "3.1", "3.2", "3.3"])
+async def test_client_auth_by_default_is_on_from_33(flavor: str) -> None:
+    """What ``nacos.core.auth.enabled`` is when left unset (alibaba/nacos#15357, PR #15824);
+    the dev server itself requires tokens unless ``auth=False``, whatever the flavor."""
+    traits = flavor_traits(flavor)  # type: ignore[arg-type]
+    assert traits.client_auth_by_default is (flavor == "3.3")
+    async with NacosDevServer(flavor=flavor) as server:  # type: ignore[arg-type]
+        assert server.auth is True and server.traits is traits
+
+
+async def test_33_refuses_a_client_call_without_credentials(http: aiohttp.ClientSession) -> None:
+    async with NacosDevServer(flavor="3.3", auth=flavor_traits("3.3").client_auth_by_default) as s:
+        s.publish_config("app", "x")
+        url = f"{s.url}/v3/client/cs/config?dataId=app&groupName=DEFAULT_GROUP"
+        async with http.get(url) as resp:
+            assert resp.status == 403
+            assert (await resp.json())["message"] == MESSAGES["3.x"]["user"]
+        async with http.get(url, headers={"accessToken": await login(http, s)}) as resp:
+            assert (await resp.json())["data"]["content"] == "x"
 
 
 async def test_deleted_user_token_still_works_until_it_expires(

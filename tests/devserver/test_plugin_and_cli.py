@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import re
 import signal
@@ -11,7 +12,8 @@ import aiohttp
 import pytest
 
 from nacos_async.cli import main
-from nacos_async.testing import NacosDevServer
+from nacos_async.testing import FLAVORS, NacosDevServer
+from nacos_async.testing.cli import configure_parser
 
 
 async def test_default_fixture(nacos_server: NacosDevServer) -> None:
@@ -21,7 +23,7 @@ async def test_default_fixture(nacos_server: NacosDevServer) -> None:
     assert nacos_server.url == f"http://{nacos_server.address}/nacos"
 
 
-@pytest.mark.parametrize("nacos_server", ["2.x", "3.1", "3.2"], indirect=True)
+@pytest.mark.parametrize("nacos_server", ["2.x", "3.1", "3.2", "3.3"], indirect=True)
 async def test_indirect_flavor(
     nacos_server: NacosDevServer, request: pytest.FixtureRequest
 ) -> None:
@@ -48,8 +50,16 @@ async def test_start_and_close_without_context_manager() -> None:
 
 
 def test_bad_flavor() -> None:
-    with pytest.raises(ValueError, match="flavor"):
+    with pytest.raises(ValueError, match=r"flavor must be one of .*'3\.3'.*, not '1\.4'"):
         NacosDevServer(flavor="1.4")  # type: ignore[arg-type]
+
+
+def test_cli_accepts_every_flavor() -> None:
+    parser = configure_parser(argparse.ArgumentParser())
+    for flavor in FLAVORS:
+        assert parser.parse_args(["--flavor", flavor]).flavor == flavor
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--flavor", "3.4"])
 
 
 def test_cli_main_without_command_prints_help(capsys: pytest.CaptureFixture[str]) -> None:
@@ -72,7 +82,7 @@ async def test_cli_serves_and_logs_requests_without_secrets() -> None:
         sys.executable,
         "-c",
         "import sys; from nacos_async.cli import main; sys.exit(main(sys.argv[1:]))",
-        "dev-server", "--port", "0", "--flavor", "3.2", "--token-ttl", "60",
+        "dev-server", "--port", "0", "--flavor", "3.3", "--token-ttl", "60",
         stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     assert proc.stderr is not None

@@ -9,11 +9,9 @@ import pytest
 
 from nacos_async import NacosClient
 from nacos_async.naming import Instance
-from nacos_async.testing import FakeClock, Flavor, NacosDevServer
+from nacos_async.testing import FLAVORS, FakeClock, Flavor, NacosDevServer
 
 from .helpers import EventCounter
-
-FLAVORS = ["2.x", "3.1", "3.2"]
 
 
 def server_instances(server: NacosDevServer, service: str = "orders") -> list[tuple[str, bool]]:
@@ -43,8 +41,9 @@ async def test_heartbeats_keep_an_instance_past_the_server_timeouts(flavor: Flav
             beats = EventCounter(client, "heartbeat")
             await client.naming.register_instance("orders", "10.0.0.5", 8080)
             # a neighbour registered once, with no heartbeats, shows the server clock at work
-            await client.request("POST", "/v1/ns/instance" if flavor != "3.2" else "/v3/client/ns/instance",
-                                 data={"serviceName": "orders", "ip": "10.0.0.9", "port": "1"})  # fmt: skip
+            path = "/v3/client/ns/instance" if server.traits.v1_removed else "/v1/ns/instance"
+            await client.request("POST", path, data={"serviceName": "orders", "ip": "10.0.0.9",
+                                                     "port": "1"})  # fmt: skip
             await beat_for(clock, beats, 20)
             assert server_instances(server) == [("10.0.0.5", True), ("10.0.0.9", False)]
             await beat_for(clock, beats, 20)  # 40 s: past the 30 s removal timeout

@@ -11,12 +11,13 @@ import pytest
 from nacos_async import NacosClient, NacosNotFoundError
 from nacos_async.naming import Instance
 from nacos_async.naming.select import weighted_choice
-from nacos_async.testing import Flavor, NacosDevServer
+from nacos_async.testing import FLAVORS, Flavor, NacosDevServer
 
-FLAVORS = ["2.x", "3.1", "3.2"]
+from ..pending import V3_FLAVORS, flavors
 
 
-@pytest.mark.parametrize("flavor", FLAVORS)
+# 3.x: the v3 list answers DEFAULT only when no cluster is named, so "east" is missed
+@pytest.mark.parametrize("flavor", flavors(pending=V3_FLAVORS))
 async def test_round_trip_with_metadata_weights_and_clusters(flavor: Flavor) -> None:
     async with NacosDevServer(flavor=flavor) as server:
         async with NacosClient(server.address, username="nacos", password="nacos") as client:
