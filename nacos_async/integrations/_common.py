@@ -1,4 +1,4 @@
-"""What the aiohttp and FastAPI integrations share: registering the app, live typed configs."""
+"""What the aiohttp and FastAPI integrations share: start the client and configs, register."""
 
 from __future__ import annotations
 
@@ -7,16 +7,16 @@ import socket
 from collections.abc import Mapping, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any
 
-import anyio
-from pydantic import BaseModel
+from nacos_async.integrations.live_config import LiveConfig
 
 if TYPE_CHECKING:
     from nacos_async.client import NacosClient
 
 logger = logging.getLogger("nacos_async")
-M = TypeVar("M", bound=BaseModel)
+
+__all__ = ["LiveConfig", "ServiceRegistration", "local_ip_towards", "start_nacos"]
 
 
 @dataclass(frozen=True)
@@ -55,54 +55,6 @@ def local_ip_towards(host: str) -> str:
         return "127.0.0.1"
 
 
-class LiveConfig(Generic[M]):
-    """A typed config kept current by the client's config watcher.
-
-    ``value`` is the last good model: content that fails validation is logged and skipped.
-    """
-
-    def __init__(self, data_id: str, model: type[M], *, group: str = "DEFAULT_GROUP") -> None:
-        self.data_id = data_id
-        self.model = model
-        self.group = group
-        self._value: M | None = None
-        self.updates = 0
-        self._updated = anyio.Event()
-
-    def __repr__(self) -> str:
-        return f"LiveConfig({self.data_id!r}, {self.model.__name__}, updates={self.updates})"
-
-    @property
-    def value(self) -> M:
-        if self._value is None:
-            raise RuntimeError(f"config {self.data_id!r} is not loaded yet (the app did not start)")
-        return self._value
-
-    async def wait_for_update(self) -> M:
-        """Wait until the next good value arrives, and return it."""
-        await self._updated.wait()
-        return self.value
-
-    async def start(self, client: NacosClient) -> None:
-        """Read the config now (start-up fails if it is missing or invalid), then follow it."""
-        self._value = await client.config.get_model(self.data_id, self.model, group=self.group)
-
-        async def follow() -> float:
-            # initial=True: the watch's own first read comes first, so nothing published
-            # between start() and the watch taking hold is missed
-            models = client.config.watch_model(
-                self.data_id, self.model, group=self.group, initial=True
-            )
-            async for model in models:
-                self._value = model
-                self.updates += 1
-                self._updated.set()
-                self._updated = anyio.Event()
-            return 0.0
-
-        client.supervisor.start_loop(f"live-config:{self.group}/{self.data_id}", follow)
-
-
 async def start_nacos(
     stack: AsyncExitStack,
     client: NacosClient,
@@ -113,6 +65,7 @@ async def start_nacos(
     await stack.enter_async_context(client)
     for live in live_configs:
         await live.start(client)
+        stack.push_async_callback(live.stop)
     if registration is not None:
         ip = registration.resolve_ip(client)
         await client.naming.register_instance(
