@@ -19,6 +19,7 @@ from nacos_async.errors import (
 from nacos_async.events import ClientStats, Event
 from nacos_async.naming import Instance
 from nacos_async.settings import NacosSettings
+from nacos_async.shutdown import run_worker, stop_on_signals
 
 __version__ = "0.1.0.dev0"
 
@@ -44,4 +45,6 @@ __all__ = [
     "NacosSettings",
     "NacosTimeoutError",
     "__version__",
+    "run_worker",
+    "stop_on_signals",
 ]
