@@ -14,6 +14,7 @@ from nacos_async.errors import (
     NacosPermissionError,
     NacosProtocolError,
     NacosServerError,
+    NacosServiceUnavailableError,
     NacosTimeoutError,
 )
 from nacos_async.events import ClientStats, Event
@@ -42,6 +43,7 @@ __all__ = [
     "NacosPermissionError",
     "NacosProtocolError",
     "NacosServerError",
+    "NacosServiceUnavailableError",
     "NacosSettings",
     "NacosTimeoutError",
     "__version__",

@@ -67,6 +67,10 @@ class NacosConnectionError(NacosError):
     """No server could be reached."""
 
 
+class NacosServiceUnavailableError(NacosConnectionError):
+    """No instance of a service called by name (``ServiceSession``) could be reached."""
+
+
 class NacosTimeoutError(NacosError):
     """The request (or waiting for a token) ran past its deadline."""
 
@@ -99,5 +103,6 @@ __all__ = [
     "NacosPermissionError",
     "NacosProtocolError",
     "NacosServerError",
+    "NacosServiceUnavailableError",
     "NacosTimeoutError",
 ]
