@@ -173,6 +173,8 @@ class ServiceSession:
 
     def _pick(self, instances: Sequence[Instance], tried: list[str]) -> Instance | None:
         """A weighted draw among untried instances, preferring those not set aside."""
+        if not tried and not self._set_aside:  # the common case, kept cheap
+            return weighted_choice(instances, self._rng)
         now = self._clock.now()
         for key, until in list(self._set_aside.items()):
             if until <= now:
@@ -191,6 +193,8 @@ class ServiceSession:
 
     async def _watched(self, service: str) -> _Watched:
         task = self._services.get(service)
+        if task is not None and task.done() and not task.cancelled() and not task.exception():
+            return task.result()  # the common case: no await, no shield
         if task is None:  # the first caller reads the list; the others wait for the same read
             task = asyncio.create_task(self._start_watch(service))
             self._services[service] = task
