@@ -26,7 +26,7 @@ from nacos_async.errors import (
     NacosServiceUnavailableError,
     NacosTimeoutError,
 )
-from nacos_async.naming.models import Instance
+from nacos_async.naming import Instance
 from nacos_async.naming.select import weighted_choice
 
 if TYPE_CHECKING:
