@@ -42,7 +42,7 @@ class stop_on_signals:
     def __init__(
         self, *, shutdown_timeout: float = 10.0, signals: Sequence[signal.Signals] = SIGNALS
     ) -> None:
-        if not shutdown_timeout > 0:
+        if not _positive_number(shutdown_timeout):
             raise ValueError(f"shutdown_timeout must be > 0 seconds, got {shutdown_timeout!r}")
         self.shutdown_timeout = shutdown_timeout
         self.signals = tuple(signals)
@@ -109,6 +109,10 @@ class stop_on_signals:
         )
         self._deadline.daemon = True
         self._deadline.start()
+
+
+def _positive_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value > 0
 
 
 def _force_exit(why: str) -> NoReturn:

@@ -159,6 +159,8 @@ def test_bad_timeout() -> None:
 
     with pytest.raises(ValueError, match="shutdown_timeout must be > 0 seconds, got 0"):
         run_worker(main(), shutdown_timeout=0)  # and no "never awaited" warning
+    with pytest.raises(ValueError, match="got '10'"):
+        stop_on_signals(shutdown_timeout="10")  # type: ignore[arg-type]
 
 
 def test_run_worker_returns_when_main_ends() -> None:

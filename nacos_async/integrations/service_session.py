@@ -68,7 +68,7 @@ class ServiceSession:
     ) -> None:
         if isinstance(attempts, bool) or not isinstance(attempts, int) or attempts < 1:
             raise ValueError(f"attempts must be an integer >= 1, got {attempts!r}")
-        if not cooldown >= 0:
+        if isinstance(cooldown, bool) or not isinstance(cooldown, int | float) or cooldown < 0:
             raise ValueError(f"cooldown must be >= 0 seconds, got {cooldown!r}")
         self._nacos = nacos
         self._given_session = session

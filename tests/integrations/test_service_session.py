@@ -189,6 +189,8 @@ async def test_no_instance_all_refused_timeouts_and_bad_urls() -> None:
                     await http.get(bad)
     with pytest.raises(ValueError, match="attempts must be an integer >= 1, got 0"):
         ServiceSession(nacos, attempts=0)
+    with pytest.raises(ValueError, match="cooldown must be >= 0 seconds, got '30'"):
+        ServiceSession(nacos, cooldown="30")  # type: ignore[arg-type]
 
 
 async def test_the_watched_list_follows_the_service() -> None:
