@@ -20,7 +20,15 @@ import json
 from pathlib import Path
 from typing import Any
 
-from benchmarks import auth_client_bench, config_bench, footprint, naming_bench, report, token_bench
+from benchmarks import (
+    auth_client_bench,
+    config_bench,
+    footprint,
+    naming_bench,
+    report,
+    service_call_bench,
+    token_bench,
+)
 from benchmarks._harness import environment
 
 
@@ -35,6 +43,7 @@ async def run_all(quick: bool, with_3x: bool) -> dict[str, Any]:
         results["auth_client"] = await auth_client_bench.run(quick)
     results["config"] = await config_bench.run(quick)
     results["naming"] = await naming_bench.run(quick)
+    results["service_call"] = await service_call_bench.run(quick)
     results["footprint"] = await footprint.run(with_3x, repeats=5 if quick else 15)
     return results
 

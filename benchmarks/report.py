@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from benchmarks import footprint, peer_bench, token_bench
+from benchmarks import footprint, peer_bench, service_call_bench, token_bench
 from benchmarks._compare import spread_text, target_text
 
 
@@ -41,6 +41,9 @@ def markdown(results: dict[str, Any]) -> str:
                   _auth_client_table(results)]  # fmt: skip
     parts += ["", "### Config", "", _config_table(results["config"]),
               "", "### Naming", "", _naming_table(results["naming"])]  # fmt: skip
+    if "service_call" in results:
+        parts += ["", "### Service calls by name (ServiceSession against plain aiohttp)", "",
+                  service_call_bench.markdown(results["service_call"])]  # fmt: skip
     if "footprint" in results:
         parts += ["", "### Start-up and footprint", "", footprint.markdown(results["footprint"])]
     return "\n".join(parts) + "\n"

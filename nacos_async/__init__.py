@@ -14,12 +14,14 @@ from nacos_async.errors import (
     NacosPermissionError,
     NacosProtocolError,
     NacosServerError,
+    NacosServiceUnavailableError,
     NacosTimeoutError,
 )
 from nacos_async.events import ClientStats, Event
 from nacos_async.health import ClientHealth
 from nacos_async.naming import Instance
 from nacos_async.settings import NacosSettings
+from nacos_async.shutdown import run_worker, stop_on_signals
 
 __version__ = "0.1.0.dev0"
 
@@ -43,7 +45,10 @@ __all__ = [
     "NacosPermissionError",
     "NacosProtocolError",
     "NacosServerError",
+    "NacosServiceUnavailableError",
     "NacosSettings",
     "NacosTimeoutError",
     "__version__",
+    "run_worker",
+    "stop_on_signals",
 ]

@@ -78,6 +78,10 @@ class NacosConnectionError(NacosError):
     """No server could be reached."""
 
 
+class NacosServiceUnavailableError(NacosConnectionError):
+    """No instance of a service called by name (``ServiceSession``) could be reached."""
+
+
 class NacosTimeoutError(NacosError):
     """The request (or waiting for a token) ran past its deadline."""
 
@@ -120,6 +124,7 @@ __all__ = [
     "NacosPermissionError",
     "NacosProtocolError",
     "NacosServerError",
+    "NacosServiceUnavailableError",
     "NacosTimeoutError",
     "clip",
 ]

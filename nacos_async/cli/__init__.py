@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
+import nacos_async
 from nacos_async.cli import config, demo, dev_server, login, naming
 
 SUBCOMMANDS = (demo, dev_server, login, config, naming)
@@ -12,7 +13,14 @@ SUBCOMMANDS = (demo, dev_server, login, config, naming)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="nacos-async", description="nacos-async tools")
+    parser = argparse.ArgumentParser(
+        prog="nacos-async",
+        description="Nacos from the command line: configs, services, a dev server and a demo.",
+        epilog="Run 'nacos-async COMMAND --help' for a command's options.",
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {nacos_async.__version__}"
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in SUBCOMMANDS:
         module.add_parser(subparsers)

@@ -2,7 +2,8 @@
 
 Flags override ``NACOS_*`` environment variables. Exit codes let scripts tell failures apart:
 0 ok, 1 other Nacos error, 2 bad arguments, 3 not found, 4 auth or permission refused,
-5 connection or timeout, 6 conflict (CAS), 130 interrupted.
+5 connection or timeout, 6 conflict (CAS), 130 interrupted. SIGTERM or SIGINT ends a
+long-running command (watch, register) in order, with status 0.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from nacos_async.errors import (
     NacosTimeoutError,
 )
 from nacos_async.settings import NacosSettings
+from nacos_async.shutdown import stop_on_signals
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -50,16 +52,43 @@ _FLAGS = {
 def add_connection_flags(parser: argparse.ArgumentParser) -> None:
     """Flags naming the server and the credentials; unset ones come from NACOS_* variables."""
     group = parser.add_argument_group("connection (default: NACOS_* environment variables)")
-    group.add_argument("--server", metavar="ADDRS", help="h1:8848,h2:8848 (NACOS_SERVER_ADDR)")
-    group.add_argument("--namespace", help="namespace id (NACOS_NAMESPACE)")
-    group.add_argument("--username", help="login user (NACOS_USERNAME)")
     group.add_argument(
-        "--password", help="login password; prefer NACOS_PASSWORD, flags show up in `ps`"
+        "--server",
+        metavar="ADDRS",
+        help="comma-separated host:port list, e.g. h1:8848,h2:8848 "
+        "(default: NACOS_SERVER_ADDR, else 127.0.0.1:8848)",
     )
-    group.add_argument("--context-path", dest="context_path", help="default /nacos")
-    group.add_argument("--api-version", dest="api_version", choices=["auto", "v1", "v3"])
-    group.add_argument("--timeout", type=float, help="seconds per attempt")
-    parser.add_argument("--json", action="store_true", help="print JSON for scripts")
+    group.add_argument("--namespace", help="namespace id (default: NACOS_NAMESPACE, else public)")
+    group.add_argument(
+        "--username", help="login user (default: NACOS_USERNAME; none means auth off)"
+    )
+    group.add_argument(
+        "--password",
+        help="login password (default: NACOS_PASSWORD; prefer it, flags show up in `ps`)",
+    )
+    group.add_argument(
+        "--context-path",
+        dest="context_path",
+        help="web context of the server (default: NACOS_CONTEXT_PATH, else /nacos)",
+    )
+    group.add_argument(
+        "--api-version",
+        dest="api_version",
+        choices=["auto", "v1", "v3"],
+        help="HTTP API generation; auto tries v3 and falls back to v1 "
+        "(default: NACOS_API_VERSION, else auto)",
+    )
+    group.add_argument(
+        "--timeout",
+        type=float,
+        metavar="SECONDS",
+        help="seconds per attempt (default: NACOS_REQUEST_TIMEOUT, else 10)",
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON lines for scripts")
+
+
+def add_group_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--group", default="DEFAULT_GROUP", help="group (default: %(default)s)")
 
 
 def settings_from(args: argparse.Namespace) -> NacosSettings:
@@ -75,20 +104,25 @@ def emit(args: argparse.Namespace, data: dict[str, Any], text: str) -> None:
 Body = Callable[[NacosClient, argparse.Namespace], Awaitable[int]]
 
 
-def run(args: argparse.Namespace, body: Body) -> int:
-    """Build the client from flags, run ``body`` with it, map errors to exit codes."""
+def run(args: argparse.Namespace, body: Body, *, long_running: bool = False) -> int:
+    """Build the client from flags, run ``body`` with it, map errors to exit codes.
+
+    SIGTERM and SIGINT close the client in order (its instances are deregistered): a
+    ``long_running`` command (watch, register) then exits 0, any other one 130.
+    """
     try:
         settings = settings_from(args)
     except (ValidationError, ValueError) as exc:
         return _fail(args, EXIT_USAGE, "bad arguments", str(exc))
 
     async def main() -> int:
-        async with NacosClient.from_settings(settings) as client:
+        async with stop_on_signals(), NacosClient.from_settings(settings) as client:
             return await body(client, args)
+        return EXIT_OK if long_running else EXIT_INTERRUPTED  # stopped by a signal
 
     try:
         return asyncio.run(main())
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # Ctrl-C outside the block, or off the main thread
         return EXIT_INTERRUPTED
     except NacosError as exc:
         return _fail(args, exit_code_for(exc), type(exc).__name__, str(exc))

@@ -13,7 +13,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "dev-server",
         help="run a Nacos-compatible dev server",
-        description="Run a Nacos-compatible HTTP server (no Java needed), logging each request.",
+        description="Run a Nacos-compatible HTTP server (no Java needed), logging each request. "
+        "Its first line on stderr gives the address, also with --port 0 and --quiet.",
     )
     configure_parser(parser)
     parser.set_defaults(func=run_parsed)

@@ -11,7 +11,9 @@ from nacos_async.client import NacosClient
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = subparsers.add_parser(
-        "login", help="check credentials", description="Log in and print the token's TTL."
+        "login",
+        help="check credentials",
+        description="Log in and print the token's TTL (never the token).",
     )
     add_connection_flags(parser)
     parser.set_defaults(func=lambda args: run(args, _login))

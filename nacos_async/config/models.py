@@ -72,14 +72,53 @@ def parse_model(content: str, model: type[M], fmt: str, *, name: str) -> M:
         ) from None
 
 
-def format_of(config_type: str, explicit: str | None) -> str:
-    fmt = explicit or {"yml": "yaml"}.get(config_type, config_type)
-    if fmt not in ("json", "yaml", "properties", "toml"):
-        raise ValueError(
-            f"cannot parse a {fmt!r} config into a model: pass format='json', 'yaml', "
-            "'properties' or 'toml'"
-        )
-    return fmt
+FORMATS: tuple[Format, ...] = ("json", "yaml", "properties", "toml")
+_EXTENSIONS: dict[str, Format] = {
+    ".json": "json",
+    ".yaml": "yaml",
+    ".yml": "yaml",
+    ".properties": "properties",
+    ".toml": "toml",
+}
+_UNTYPED = ("text", "")  # what a config published without a type carries
+
+
+def format_of(config_type: str, explicit: str | None = None, *, data_id: str | None = None) -> str:
+    """The format to parse a config in: ``explicit`` when given, else the config's stored type.
+
+    A config published without a type (the console's and the CLI's default) is stored as
+    "text"; then the dataId's extension decides (``app.json``, ``app.yaml``/``.yml``,
+    ``app.properties``, ``app.toml``), which is how Spring Cloud Alibaba reads it too.
+    """
+    if explicit is not None:
+        fmt = {"yml": "yaml"}.get(explicit, explicit)
+        if fmt not in FORMATS:
+            raise ValueError(
+                f"format must be 'json', 'yaml', 'properties' or 'toml', not {_cut(explicit)}"
+            )
+        return fmt
+    fmt = {"yml": "yaml"}.get(config_type, config_type)
+    if fmt in FORMATS:
+        return fmt
+    inferred = _EXTENSIONS.get(_extension(data_id)) if fmt in _UNTYPED else None
+    if inferred is not None:
+        return inferred
+    named = f" {_cut(data_id)}" if data_id is not None else ""
+    raise ValueError(
+        f"cannot parse a {_cut(config_type)} config{named} into a model: publish it with "
+        "type= json, yaml, properties or toml, give it such an extension, or pass format="
+    )
+
+
+def _extension(data_id: str | None) -> str:
+    if not data_id or "." not in data_id:
+        return ""
+    return "." + data_id.rsplit(".", 1)[1].lower()
+
+
+def _cut(value: object, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _load(content: str, fmt: str) -> Any:

@@ -110,7 +110,8 @@ class ConfigService:
     ) -> M:
         """The config parsed by its type (or ``format``: json, yaml, properties, toml)."""
         item = await self.get_with_meta(data_id, group=group, namespace=namespace)
-        return parse_model(item.content, model, format_of(item.type, format), name=data_id)
+        fmt = format_of(item.type, format, data_id=data_id)
+        return parse_model(item.content, model, fmt, name=data_id)
 
     async def publish(
         self,
@@ -167,10 +168,11 @@ class ConfigService:
     ) -> AsyncGenerator[M, None]:
         """Yield the model after every change that parses (with ``initial``, the current one
         first); bad content is reported and skipped, so the consumer keeps its last good model."""
-        if format is None:  # the config's own type decides, once
+        if format is None:  # the config's own type (or its dataId's extension) decides, once
             item = await self.get_with_meta(data_id, group=group, namespace=namespace)
-            format = item.type
-        fmt = format_of(format, None)
+            fmt = format_of(item.type, None, data_id=data_id)
+        else:
+            fmt = format_of("text", format)
         async for change in self.watch(data_id, group=group, namespace=namespace, initial=initial):
             if change.content is None:
                 logger.warning("config %s was deleted; keeping the last good model", data_id)

@@ -1,4 +1,4 @@
-"""What the aiohttp and FastAPI integrations share: registering the app, live typed configs."""
+"""What the aiohttp and FastAPI integrations share: start the client and configs, register."""
 
 from __future__ import annotations
 
@@ -7,19 +7,17 @@ import socket
 from collections.abc import Mapping, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any
 
-import anyio
-from pydantic import BaseModel
-
-from nacos_async.config.models import ConfigChange, format_of, parse_model
-from nacos_async.errors import NacosConfigParseError
+from nacos_async.integrations.live_config import LiveConfig
+from nacos_async.servers import parse_server_address
 
 if TYPE_CHECKING:
     from nacos_async.client import NacosClient
 
 logger = logging.getLogger("nacos_async")
-M = TypeVar("M", bound=BaseModel)
+
+__all__ = ["LiveConfig", "ServiceRegistration", "local_ip_towards", "start_nacos"]
 
 
 @dataclass(frozen=True)
@@ -35,7 +33,9 @@ class ServiceRegistration:
     metadata: Mapping[str, str] = field(default_factory=dict)
 
     def resolve_ip(self, client: NacosClient) -> str:
-        return self.ip or local_ip_towards(client.health().current_server.rpartition(":")[0])
+        if self.ip:
+            return self.ip
+        return local_ip_towards(parse_server_address(client.health().current_server).host)
 
 
 def local_ip_towards(host: str) -> str:
@@ -58,64 +58,6 @@ def local_ip_towards(host: str) -> str:
         return "127.0.0.1"
 
 
-class LiveConfig(Generic[M]):
-    """A typed config kept current by the client's config watcher.
-
-    ``value`` is the last good model: content that fails validation is logged and skipped.
-    """
-
-    def __init__(self, data_id: str, model: type[M], *, group: str = "DEFAULT_GROUP") -> None:
-        self.data_id = data_id
-        self.model = model
-        self.group = group
-        self._value: M | None = None
-        self.updates = 0
-        self._updated = anyio.Event()
-
-    def __repr__(self) -> str:
-        return f"LiveConfig({self.data_id!r}, {self.model.__name__}, updates={self.updates})"
-
-    @property
-    def value(self) -> M:
-        if self._value is None:
-            raise RuntimeError(f"config {self.data_id!r} is not loaded yet (the app did not start)")
-        return self._value
-
-    async def wait_for_update(self) -> M:
-        """Wait until the next good value arrives, and return it."""
-        await self._updated.wait()
-        return self.value
-
-    async def start(self, client: NacosClient) -> None:
-        """Follow the config, then read it (start-up fails if it is missing or invalid)."""
-        fmt = "json"
-
-        async def follow(change: ConfigChange) -> None:
-            if change.content is None:
-                logger.warning("config %s was deleted; keeping the last good model", self.data_id)
-                return
-            try:
-                self._value = parse_model(change.content, self.model, fmt, name=self.data_id)
-            except NacosConfigParseError as exc:
-                logger.warning("keeping the last good model: %s", exc)
-                return
-            self.updates += 1
-            self._updated.set()
-            self._updated = anyio.Event()
-
-        # listen first, read second: a change published in between reaches the listener
-        await client.config.add_listener(self.data_id, follow, group=self.group)
-        try:
-            item = await client.config.get_with_meta(self.data_id, group=self.group)
-            fmt = format_of(item.type, None)
-            model = parse_model(item.content, self.model, fmt, name=self.data_id)
-        except BaseException:
-            client.config.remove_listener(self.data_id, follow, group=self.group)
-            raise
-        if self.updates == 0:
-            self._value = model
-
-
 async def start_nacos(
     stack: AsyncExitStack,
     client: NacosClient,
@@ -126,6 +68,7 @@ async def start_nacos(
     await stack.enter_async_context(client)
     for live in live_configs:
         await live.start(client)
+        stack.push_async_callback(live.stop)
     if registration is not None:
         ip = registration.resolve_ip(client)
         await client.naming.register_instance(

@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import logging
-import signal
 import sys
 from collections.abc import Sequence
 
+from nacos_async.shutdown import stop_on_signals
 from nacos_async.testing._errors import FLAVORS
 from nacos_async.testing.server import NacosDevServer
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """Add the dev-server options to ``parser`` (shared by the CLI and ``python -m``)."""
-    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8848, help="port (default 8848; 0 = any)")
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to bind (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--port", type=int, default=8848, help="port; 0 = any free port (default: %(default)s)"
+    )
     auth = parser.add_mutually_exclusive_group()
     auth.add_argument(
         "--auth",
@@ -32,23 +35,44 @@ def configure_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser
         action="store_false",
         help="leave client APIs open, as nacos.core.auth.enabled=false",
     )
-    parser.add_argument("--username", default="nacos", help="admin user (default nacos)")
-    parser.add_argument("--password", default="nacos", help="admin password (default nacos)")
-    parser.add_argument("--token-ttl", type=int, default=18000, help="token TTL in seconds")
+    parser.add_argument("--username", default="nacos", help="admin user (default: %(default)s)")
+    parser.add_argument("--password", default="nacos", help="admin password (default: %(default)s)")
     parser.add_argument(
-        "--flavor", choices=FLAVORS, default="2.x", help="Nacos generation to imitate (default 2.x)"
+        "--token-ttl",
+        type=int,
+        default=18000,
+        metavar="SECONDS",
+        help="lifetime of the tokens it issues, as nacos.core.auth.plugin.nacos."
+        "token.expire.seconds (default: %(default)s)",
     )
-    parser.add_argument("--data-dir", default=None, help="keep configs in this directory")
+    parser.add_argument(
+        "--flavor",
+        choices=FLAVORS,
+        default="2.x",
+        help="Nacos generation to imitate (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--data-dir",
+        default=None,
+        metavar="DIR",
+        help="keep configs in this directory (default: in memory only)",
+    )
     parser.add_argument(
         "--secret-key",
         default=None,
-        help="base64 JWT secret (>= 32 bytes decoded); random by default",
+        help="base64 JWT secret, >= 32 bytes decoded (default: a random one)",
     )
     parser.add_argument(
         "--long-poll-min-hold",
         type=float,
         default=10.0,
-        help="minimum long-poll hold in seconds (Nacos: 10)",
+        metavar="SECONDS",
+        help="least time a config long-poll is held, as Nacos does (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--quiet",
+        action="store_true",
+        help="do not log each request (the address line is still printed)",
     )
     parser.add_argument(
         "--no-grpc",
@@ -57,12 +81,11 @@ def configure_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser
         default=None,
         help="serve HTTP only (by default gRPC is served on port + 1000 when grpclib is installed)",
     )
-    parser.add_argument("--quiet", action="store_true", help="do not log each request")
     return parser  # fmt: skip
 
 
-async def serve(args: argparse.Namespace, ready: asyncio.Event | None = None) -> None:
-    """Serve until cancelled (Ctrl-C / SIGTERM)."""
+async def serve(args: argparse.Namespace) -> None:
+    """Serve until SIGTERM or SIGINT (or cancelled)."""
     server = NacosDevServer(
         args.host,
         args.port,
@@ -76,34 +99,26 @@ async def serve(args: argparse.Namespace, ready: asyncio.Event | None = None) ->
         long_poll_min_hold=args.long_poll_min_hold,
         grpc=args.grpc,
     )
-    async with server:
-        logging.getLogger("nacos_async.testing").info(
-            "Nacos dev server (flavor %s, auth %s) at %s, gRPC %s; controls under %s/__dev__/",
-            server.flavor,
-            "on" if server.auth else "off",
-            server.url,
-            server.grpc_address if server.grpc_enabled else "off",
-            f"http://{server.address}",
+    async with stop_on_signals(), server:
+        # printed, not logged: --quiet must not hide the port that --port 0 picked
+        grpc = server.grpc_address if server.grpc_enabled else "off"
+        print(
+            f"Nacos dev server (flavor {server.flavor}, auth {'on' if server.auth else 'off'}) "
+            f"at {server.url}; gRPC {grpc}; control endpoints under "
+            f"http://{server.address}/__dev__/",
+            file=sys.stderr,
+            flush=True,
         )
-        if ready is not None:
-            ready.set()
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.add_signal_handler(sig, stop.set)
-        try:
-            await stop.wait()
-        finally:
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                with contextlib.suppress(NotImplementedError, RuntimeError):
-                    loop.remove_signal_handler(sig)
+        await asyncio.Event().wait()
 
 
 def run_dev_server_cli(argv: Sequence[str] | None = None) -> int:
     """Parse ``argv`` (without the program name) and serve; returns an exit status."""
     parser = configure_parser(
-        argparse.ArgumentParser(prog="nacos-async dev-server", description=__doc__)
+        argparse.ArgumentParser(
+            prog="python -m nacos_async.testing",
+            description="Run a Nacos-compatible dev server in the foreground.",
+        )
     )
     args = parser.parse_args(argv)
     return run_parsed(args)

@@ -88,3 +88,36 @@ def test_naming_register_list_select(
     assert result == [EXIT_OK]
     assert run(address, "naming", "select", "orders") == EXIT_NOT_FOUND  # deregistered on exit
     assert run(address, "naming", "register", "orders", "not-an-ip", "1") == EXIT_USAGE
+
+
+def test_naming_deregister_and_services(
+    server_address: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NACOS_DEREGISTER_ON_CLOSE", "false")  # leave it there on exit
+    assert (
+        run(server_address, "naming", "register", "pay", "10.0.0.9", "80", "--seconds", "0.01") == 0
+    )
+    monkeypatch.delenv("NACOS_DEREGISTER_ON_CLOSE")
+    capsys.readouterr()
+    assert run(server_address, "naming", "services", "--json", "--page-size", "2") == EXIT_OK
+    page = json.loads(capsys.readouterr().out)
+    assert page["group"] == "DEFAULT_GROUP" and "pay" in page["services"]
+    assert run(server_address, "naming", "select", "pay") == EXIT_OK
+    assert run(server_address, "naming", "deregister", "pay", "10.0.0.9", "80") == EXIT_OK
+    assert "deregistered 10.0.0.9:80 from DEFAULT_GROUP@@pay" in capsys.readouterr().out
+    assert run(server_address, "naming", "select", "pay") == EXIT_NOT_FOUND
+    assert run(server_address, "naming", "services", "--page", "0") == EXIT_USAGE
+
+
+def test_config_watch_announces_itself_and_prints_the_initial_value(
+    server_address: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(server_address, "config", "publish", "w.json", '{"a": 1}')
+    capsys.readouterr()
+    args = ("config", "watch", "w.json", "--initial", "--count", "1")
+    assert run(server_address, *args) == EXIT_OK
+    captured = capsys.readouterr()
+    assert captured.err.splitlines()[0] == "watching DEFAULT_GROUP/w.json; Ctrl-C to stop"
+    assert captured.out.splitlines()[1] == '{"a": 1}'
+    assert run(server_address, "config", "watch", "absent", "--initial", "--count", "1") == 0
+    assert "(absent)" in capsys.readouterr().out

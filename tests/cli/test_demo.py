@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -27,7 +28,14 @@ def test_demo_prints_a_table(capsys: pytest.CaptureFixture[str]) -> None:
     )
     out = capsys.readouterr().out
     assert code == 0
-    assert "errors surfaced" in out and "OK: no error reached a caller" in out
+    assert "OK: no error reached a caller" in out
+    header, _, *rows = out.split("\n\n")[0].splitlines()
+    assert header.split() == ["figure", "value", "meaning"]
+    meaning_at = header.index("meaning")
+    for row in rows:  # every figure is explained
+        assert len(row) > meaning_at + 5 and row[meaning_at - 2 : meaning_at] == "  ", row
+    assert re.search(r"^403s surfaced +0 +", out, re.M)
+    assert re.search(r"^forbidden answers absorbed +\d+ +403s the server sent", out, re.M)
 
 
 def test_demo_refuses_bad_arguments(capsys: pytest.CaptureFixture[str]) -> None:

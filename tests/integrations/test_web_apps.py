@@ -54,9 +54,7 @@ async def test_aiohttp_app(flavor: Flavor) -> None:
                     await live.wait_for_update()
             assert (await (await http.get("/")).json()) == {"text": "changed"}
             invalid = anyio.Event()
-            app[NACOS_CLIENT].add_event_hook(
-                lambda e: invalid.set() if e.kind == "config_invalid" else None
-            )
+            live.on_error(lambda error: invalid.set())
             server.publish_config("greeting.json", json.dumps({"wrong": 1}), type="json")
             with anyio.fail_after(10):
                 await invalid.wait()
