@@ -39,6 +39,10 @@ from nacos_async.transport import HttpRequest, HttpTransport
 
 _METHODS = frozenset({"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"})
 _FORM = {"Content-Type": "application/x-www-form-urlencoded;charset=utf-8"}
+_NO_CREDENTIALS = (
+    "refused: the server requires credentials; give username and password "
+    "(NACOS_USERNAME / NACOS_PASSWORD)"
+)
 
 Params = Mapping[str, str]
 
@@ -127,6 +131,8 @@ class Sender:
                     continue  # replay
                 if 200 <= status < 300 or status in accept:
                     return response
+                if status in REFUSAL_STATUSES and flow is None and self._auth.tokens is None:
+                    raise response.error(_NO_CREDENTIALS)
                 if not response.retryable:
                     raise response.error()
                 failure = response.error()

@@ -11,7 +11,7 @@ import pytest
 from nacos_async import NacosAuthError, NacosClient
 from nacos_async.testing import Flavor, NacosDevServer
 
-from ..pending import flavors, pending_fix
+from ..pending import flavors
 
 GUIDANCE = r"(?i)username"  # a refusal must say what to configure
 
@@ -29,7 +29,6 @@ async def test_publish_and_delete_without_credentials_use_the_open_api(flavor: F
 
 
 @pytest.mark.parametrize("call", ["publish", "delete"])
-@pending_fix
 async def test_publish_and_delete_without_credentials_on_32_say_what_to_configure(
     call: str,
 ) -> None:
@@ -45,7 +44,6 @@ async def test_publish_and_delete_without_credentials_on_32_say_what_to_configur
 
 
 @pytest.mark.parametrize("call", ["get", "publish"])
-@pending_fix
 async def test_33_without_credentials_says_what_to_configure(call: str) -> None:
     async with NacosDevServer(flavor="3.3") as server:  # client auth on, as 3.3 ships
         server.publish_config("app.yaml", "a: 1")

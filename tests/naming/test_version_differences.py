@@ -124,7 +124,7 @@ async def test_list_services_without_credentials_on_31_uses_the_open_v1_api() ->
             assert (page.count, page.names) == (1, ["orders"])
 
 
-@pytest.mark.parametrize("flavor", flavors(pending=["3.2", "3.3"], among=["3.2", "3.3"]))
+@pytest.mark.parametrize("flavor", ["3.2", "3.3"])
 async def test_list_services_without_credentials_on_32_says_what_to_configure(
     flavor: Flavor,
 ) -> None:
@@ -147,7 +147,6 @@ async def test_update_instance(flavor: Flavor) -> None:
 
 # ----- 5. 3.3: client auth on by default ----------------------------------------------------------
 @pytest.mark.parametrize("call", ["register", "list", "select"])
-@pending_fix
 async def test_33_without_credentials_says_what_to_configure(call: str) -> None:
     async with NacosDevServer(flavor="3.3") as server:  # client auth on, as 3.3 ships
         async with NacosClient(server.address) as client:
