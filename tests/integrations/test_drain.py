@@ -123,7 +123,7 @@ async def test_sigterm_deregisters_first_and_keeps_serving_through_the_drain(
                 assert await get(f"http://127.0.0.1:{port}/") == 200
                 answered += 1
                 await asyncio.sleep(0.05)
-            out, err = await asyncio.wait_for(proc.communicate(), 30)
+            _, err = await asyncio.wait_for(proc.communicate(), 30)
         finally:
             if proc.returncode is None:
                 proc.kill()
