@@ -131,3 +131,21 @@ async def test_invalid_content_is_a_parse_error_with_the_validation_errors() -> 
 def test_properties_parser() -> None:
     text = "a=1\n! bang comment\nb : two words\nc=multi\\\n  line\nd\n"
     assert parse_properties(text) == {"a": "1", "b": "two words", "c": "multiline", "d": ""}
+
+
+async def test_a_huge_bad_value_is_quoted_cut_short() -> None:
+    """A 1 MB dataId is named in the error, not echoed whole."""
+    from nacos_async.testing import MockTransport, answer
+
+    client = NacosClient("nacos.test:8848", transport=MockTransport(lambda _: answer()))
+    huge = "x" * 1_000_000 + "/"
+    async with client:
+        for call in (
+            lambda: client.config.get(huge),
+            lambda: client.config.publish("ok", "x", group=huge),
+            lambda: client.naming.register_instance(huge, "10.0.0.1", 80),
+            lambda: client.naming.register_instance("svc", huge, 80),
+        ):
+            with pytest.raises(ValueError) as info:
+                await call()
+            assert len(str(info.value)) < 300, len(str(info.value))

@@ -137,6 +137,36 @@ async def login_down_for_a_while(cell: Cell) -> None:
     assert cell.client.stats.login_failures >= 1 and cell.client.stats.logins >= 2
 
 
+async def ttl_shrinks_on_a_forced_login(cell: Cell) -> None:
+    """3,600 s tokens, then a forced login answers 3 s: the background renews from then on."""
+    cell.servers[0].set_token_ttl(3)
+    cell.servers[0].expire_tokens()
+    before = cell.client.stats
+    await anyio.sleep(7)  # two short lifetimes and more
+    after = cell.client.stats
+    assert after.proactive_refreshes - before.proactive_refreshes >= 2
+    assert after.forced_logins - before.forced_logins <= 1
+
+
+async def login_outage_of_several_lifetimes(cell: Cell) -> None:
+    """Logins fail for 6 s with 2 s tokens; once they work again, readers recover within the
+    login retry cap (5 s), and the outage caused no login storm."""
+    login = "/v3/auth" if cell.servers[0].traits.v3 else "/v1/auth"
+    cell.servers[0].fail_next(100_000, 503, path=login)
+    failures_before = cell.client.stats.login_failures
+    await anyio.sleep(6)
+    cell.servers[0].faults.clear()
+    back = time.monotonic()
+    reads = cell.reads
+    with anyio.fail_after(5 + 1.5):
+        while cell.reads <= reads:
+            cell.progressed = anyio.Event()
+            await cell.progressed.wait()
+    assert time.monotonic() - back <= 5 + 1.5
+    attempts = cell.client.stats.login_failures - failures_before
+    assert attempts <= 6 * 3, attempts  # a bounded probe rate, not one login per read
+
+
 async def burst_503(cell: Cell) -> None:
     cell.servers[0].fail_next(10, 503)
     await anyio.sleep(0.5)
@@ -185,6 +215,11 @@ CELLS: dict[str, tuple[Fault, dict[str, Any]]] = {
     "token expiry": (expire, {}),
     "TTL change": (ttl_change, {}),
     "login failing for a while": (login_down_for_a_while, {"ttl": 6}),
+    "TTL shrinking on a forced login": (ttl_shrinks_on_a_forced_login, {"ttl": 3600}),
+    "login outage of several lifetimes": (
+        login_outage_of_several_lifetimes,
+        {"ttl": 2, "errors_allowed": True},
+    ),
     "503 burst": (burst_503, {}),
     "connection resets": (connection_resets, {}),
     "paused server (2 s)": (pause, {"errors_allowed": True}),
@@ -259,3 +294,42 @@ async def test_all_servers_down_serves_snapshots_then_converges(
     }  # fmt: skip
     assert converged
     assert errors == 0  # readers were served from the snapshot throughout
+
+
+@pytest.mark.parametrize("flavor", MATRIX_FLAVORS)
+async def test_close_from_a_config_listener(
+    flavor: Flavor, tmp_path: Path, matrix: dict[str, dict[str, Any]]
+) -> None:
+    """A listener that closes the client: close() ends within its timeout, with no busy loop,
+    and the client ends closed."""
+    import resource
+
+    closed = anyio.Event()
+    async with workload(tmp_path, flavor) as cell:
+        client = cell.client
+
+        async def on_change(change: object) -> None:
+            if getattr(change, "content", None) == "close now":
+                await client.close(timeout=2)
+                closed.set()
+
+        await client.config.add_listener("matrix", on_change)
+        cpu = resource.getrusage(resource.RUSAGE_SELF)
+        started = time.monotonic()
+        cell.publish("close now")
+        with anyio.fail_after(10):
+            await closed.wait()
+        took = time.monotonic() - started
+        used = resource.getrusage(resource.RUSAGE_SELF)
+        busy = (used.ru_utime + used.ru_stime) - (cpu.ru_utime + cpu.ru_stime)
+        state = client.health().state
+        stats = client.stats
+    matrix[f"close() from a listener ({flavor})"] = {
+        "result": "pass" if state == "closed" and took < 5 else "FAIL", "reads": cell.reads,
+        "errors": 0, "watcher": "-", "instance": "deregistered", "logins": stats.logins,
+        "replays": stats.replays,
+    }  # fmt: skip
+    assert state == "closed"
+    assert took < 5, took
+    assert busy < took + 1.0, (busy, took)  # not spinning a core
+    assert all(isinstance(e, NacosError) for e in cell.errors)  # readers see typed errors
