@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from nacos_async.errors import clip
 from nacos_async.integrations._drain import DrainOnSignal, Forward
 from nacos_async.integrations.live_config import LiveConfig
+from nacos_async.names import DEFAULT_CLUSTER, DEFAULT_GROUP
 from nacos_async.servers import parse_server_address
 
 if TYPE_CHECKING:
@@ -29,8 +30,8 @@ class ServiceRegistration:
     service: str
     port: int
     ip: str | None = None
-    group: str = "DEFAULT_GROUP"
-    cluster: str = "DEFAULT"
+    group: str = DEFAULT_GROUP
+    cluster: str = DEFAULT_CLUSTER
     weight: float = 1.0
     metadata: Mapping[str, str] = field(default_factory=dict)
     drain: float = 2.0

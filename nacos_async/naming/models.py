@@ -9,6 +9,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from nacos_async.names import DEFAULT_CLUSTER
+
 
 class Instance(BaseModel):
     """One registered instance of a service, as the server reports it."""
@@ -21,7 +23,7 @@ class Instance(BaseModel):
     healthy: bool = True
     enabled: bool = True
     ephemeral: bool = True
-    cluster_name: str = "DEFAULT"
+    cluster_name: str = DEFAULT_CLUSTER
     service_name: str = ""
     metadata: dict[str, str] = Field(default_factory=dict)
     instance_id: str | None = None
@@ -42,7 +44,7 @@ class Instance(BaseModel):
             healthy=raw.get("healthy", raw.get("valid", True)),
             enabled=raw.get("enabled", True),
             ephemeral=raw.get("ephemeral", True),
-            cluster_name=raw.get("clusterName") or "DEFAULT",
+            cluster_name=raw.get("clusterName") or DEFAULT_CLUSTER,
             service_name=service.split("@@", 1)[-1],
             metadata={str(k): str(v) for k, v in dict(metadata).items()},
             instance_id=raw.get("instanceId"),
@@ -65,7 +67,7 @@ class InstanceSpec:
     group: str
     ip: str
     port: int
-    cluster: str = "DEFAULT"
+    cluster: str = DEFAULT_CLUSTER
     weight: float = 1.0
     enabled: bool = True
     healthy: bool = True
