@@ -35,7 +35,7 @@ class NacosSettings(BaseModel):
     )
     endpoint_refresh_interval: float = Field(30.0, gt=0, description="Seconds between reads.")
     api_version: Literal["auto", "v1", "v3"] = Field(
-        "auto", description="`auto` tries v3 once and falls back to v1."
+        "auto", description="`auto` learns which API families the server serves; `v1`/`v3` pin."
     )
     request_timeout: float = Field(
         10.0,
