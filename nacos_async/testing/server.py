@@ -14,7 +14,7 @@ import socket
 import time
 from collections.abc import Callable, Coroutine
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Generic, Self, TypeVar, overload
 from urllib.parse import parse_qsl
 
 from aiohttp import web
@@ -22,7 +22,7 @@ from multidict import MultiDict, MultiDictProxy
 
 from nacos_async.clock import SYSTEM_CLOCK, Clock
 from nacos_async.testing import _routes_auth, _routes_config, _routes_control, _routes_naming
-from nacos_async.testing._auth import JwtCodec, UserStore, new_secret
+from nacos_async.testing._auth import JwtCodec, UserStore
 from nacos_async.testing._config_store import ConfigStore, normalize_namespace
 from nacos_async.testing._errors import (
     ApiError,
@@ -30,14 +30,13 @@ from nacos_async.testing._errors import (
     Flavor,
     FlavorTraits,
     auth_message,
-    flavor_traits,
-    spring_error,
     text,
 )
 from nacos_async.testing._faults import Faults
 from nacos_async.testing._grpc_side import GRPC_PORT_OFFSET, GrpcSide, grpclib_available
 from nacos_async.testing._naming_store import NamingStore, ServiceMetadata, split_service
 from nacos_async.testing._routing import Ctx, Router, merge_params
+from nacos_async.testing._state import DevState
 from nacos_async.testing._stats import DevServerStats
 
 access_logger = logging.getLogger("nacos_async.testing.access")
@@ -45,8 +44,31 @@ _SECRET_PARAMS = {"accesstoken", "password", "token", "secretkey", "sk"}
 CONTROL_PREFIX = "/__dev__/"
 
 
+T = TypeVar("T")
+
+
 class _DroppedResponse(web.Response):
     """Returned after aborting the connection on purpose; never reaches the wire."""
+
+
+class _InState(Generic[T]):
+    """A public attribute of ``NacosDevServer`` that lives in its ``DevState`` (read and set)."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    @overload
+    def __get__(self, server: None, owner: type) -> Self: ...
+    @overload
+    def __get__(self, server: NacosDevServer, owner: type) -> T: ...
+    def __get__(self, server: NacosDevServer | None, owner: type) -> T | Self:
+        if server is None:
+            return self
+        value: T = getattr(server._state, self._name)
+        return value
+
+    def __set__(self, server: NacosDevServer, value: T) -> None:
+        setattr(server._state, self._name, value)
 
 
 class NacosDevServer:
@@ -60,6 +82,23 @@ class NacosDevServer:
     ``grpc`` on (the default when grpclib is installed) it also speaks Nacos gRPC on
     ``port + 1000``.
     """
+
+    auth: _InState[bool] = _InState()
+    admin_auth: _InState[bool] = _InState()
+    flavor: _InState[Flavor] = _InState()
+    token_ttl: _InState[int] = _InState()
+    identity_key: _InState[str | None] = _InState()
+    identity_value: _InState[str | None] = _InState()
+    long_poll_min_hold: _InState[float] = _InState()
+    max_form_size: _InState[int] = _InState()
+    context_path: _InState[str] = _InState()
+    clock_offset: _InState[float] = _InState()
+    jwt: _InState[JwtCodec] = _InState()
+    users: _InState[UserStore] = _InState()
+    configs: _InState[ConfigStore] = _InState()
+    naming: _InState[NamingStore] = _InState()
+    stats: _InState[DevServerStats] = _InState()
+    faults: _InState[Faults] = _InState()
 
     def __init__(
         self,
@@ -85,30 +124,25 @@ class NacosDevServer:
     ) -> None:
         if grpc and not grpclib_available():
             raise RuntimeError("grpc=True needs grpclib: pip install 'nacos-async[grpc]'")
-        flavor_traits(flavor)  # a ValueError names an unknown flavor
-        if token_ttl <= 0:
-            raise ValueError(f"token_ttl must be positive: {token_ttl!r}")
+        self._state = DevState(
+            auth=auth,
+            username=username,
+            password=password,
+            token_ttl=token_ttl,
+            flavor=flavor,
+            secret_key=secret_key,
+            admin_auth=True if admin_auth is None else admin_auth,
+            identity_key=identity_key,
+            identity_value=identity_value,
+            clock=clock or SYSTEM_CLOCK,
+            wall_time=wall_time,
+            data_dir=data_dir,
+            long_poll_min_hold=long_poll_min_hold,
+            max_form_size=max_form_size,
+            context_path=context_path,
+        )
         self.host = host
         self._requested_port = port
-        self.auth = auth
-        self.admin_auth = True if admin_auth is None else admin_auth
-        self.flavor: Flavor = flavor
-        self.token_ttl = token_ttl
-        self.identity_key = identity_key
-        self.identity_value = identity_value
-        self.long_poll_min_hold = long_poll_min_hold
-        self.max_form_size = max_form_size
-        self.context_path = "/" + context_path.strip("/") if context_path.strip("/") else ""
-        self._wall_time = wall_time
-        self.clock_offset = 0.0
-        self._username, self._password = username, password
-        self.jwt = JwtCodec(secret_key or new_secret(), self.wall_time)
-        self.users = UserStore()
-        self._init_users()
-        self.configs = ConfigStore(data_dir, self.wall_time)
-        self.naming = NamingStore(clock or SYSTEM_CLOCK)
-        self.stats = DevServerStats()
-        self.faults = Faults()
         self._router = Router(
             _routes_auth.routes() + _routes_config.routes() + _routes_naming.routes()
         )
@@ -223,7 +257,7 @@ class NacosDevServer:
     @property
     def traits(self) -> FlavorTraits:
         """What the imitated Nacos generation serves and how it answers."""
-        return flavor_traits(self.flavor)
+        return self._state.traits
 
     # ----- addresses ---------------------------------------------------------------------------
     @property
@@ -268,30 +302,25 @@ class NacosDevServer:
     # ----- time and tokens ---------------------------------------------------------------------
     def wall_time(self) -> float:
         """The server's epoch seconds: the injected wall clock plus ``clock_offset``."""
-        return self._wall_time() + self.clock_offset
+        return self._state.wall_time()
 
     def issue_token(self, username: str, ttl: int | None = None) -> tuple[str, int]:
         """A token for ``username`` and its ``exp`` (epoch seconds)."""
-        exp = int(self.wall_time()) + (self.token_ttl if ttl is None else ttl)
-        return self.jwt.sign(username, exp), exp
+        return self._state.issue_token(username, ttl)
 
     @property
     def admin_username(self) -> str:
         """The built-in admin user's name (``username=``)."""
-        return self._username
+        return self._state.admin_username
 
     @property
     def admin_password(self) -> str:
-        return self._password
+        return self._state.admin_password
 
     @property
     def secret_key(self) -> str:
         """The current base64 secret (changes on ``rotate_secret``)."""
         return self.jwt.secret
-
-    def _init_users(self) -> None:
-        self.users = UserStore()
-        self.users.add(self._username, self._password, admin=True)
 
     def add_user(
         self,
@@ -311,27 +340,23 @@ class NacosDevServer:
     # ----- fault switches ----------------------------------------------------------------------
     def rotate_secret(self, secret_key: str | None = None) -> str:
         """New secret key: every issued token now fails with "Invalid signature"."""
-        self.stats.faults["rotate_secret"] += 1
-        return self.jwt.rotate(secret_key)
+        return self._state.rotate_secret(secret_key)
 
     def expire_tokens(self) -> None:
         """Every token issued so far now fails with "token expired!"."""
-        self.stats.faults["expire_tokens"] += 1
-        self.jwt.expire_all()
+        self._state.expire_tokens()
 
     def set_token_ttl(self, seconds: int) -> None:
         """TTL of tokens issued from now on."""
-        if seconds <= 0:
-            raise ValueError(f"token TTL must be positive: {seconds!r}")
-        self.token_ttl = seconds
+        self._state.set_token_ttl(seconds)
 
     def skew_clock(self, seconds: float) -> None:
         """Move the server's wall clock (token ``exp`` checks) by ``seconds``."""
-        self.clock_offset += seconds
+        self._state.skew_clock(seconds)
 
     def set_latency(self, seconds: float) -> None:
         """Delay every (non-control) request by ``seconds`` before handling it."""
-        self.faults.latency = max(0.0, seconds)
+        self._state.set_latency(seconds)
 
     def fail_next(
         self, count: int = 1, status: int = 500, *, body: str = "", path: str | None = None
@@ -359,8 +384,7 @@ class NacosDevServer:
 
     def forget_instances(self) -> None:
         """Drop every service and instance: beats get 20404 / 21003 until re-registered."""
-        self.stats.faults["forget_instances"] += 1
-        self.naming.clear()
+        self._state.forget_instances()
 
     async def restart(self, keep_state: bool = True) -> None:
         """Drop connections and listen again on the same port.
@@ -371,10 +395,7 @@ class NacosDevServer:
         """
         await self._unbind()
         if not keep_state:
-            self.configs.load()
-            self.naming.clear()
-            self._init_users()
-            self.faults.clear()
+            self._state.start_fresh()
         self.configs.wake_all()
         await self._bind()
         self.stats.faults["restart"] += 1  # counted once serving again (tests wait on it)
@@ -419,17 +440,11 @@ class NacosDevServer:
 
     # ----- responses ---------------------------------------------------------------------------
     def spring_error(self, request: web.Request, status: int, message: str) -> web.Response:
-        accept = request.headers.get("Accept", "")
-        return spring_error(status, message, request.path, epoch=self.wall_time(), accept=accept)
+        return self._state.spring_error(request, status, message)
 
     def not_found(self, request: web.Request) -> web.Response:
         """Spring's 404 for an unmapped path (the way clients detect an absent API)."""
-        if not self.traits.v3:
-            message = "No message available"
-        else:
-            rel = request.path[len(self.context_path) :].lstrip("/")
-            message = f"No static resource {rel}."
-        return self.spring_error(request, 404, message)
+        return self._state.not_found(request)
 
     # ----- pipeline ----------------------------------------------------------------------------
     @web.middleware
@@ -474,13 +489,13 @@ class NacosDevServer:
             self.stats.requests[f"{request.method} {path}"] += 1
             return self.not_found(request)
         sub = path[len(self.context_path) :]
-        route, refusal = self._router.resolve(self, request, sub)
+        route, refusal = self._router.resolve(self._state, request, sub)
         self.stats.requests[route.name if route else f"{request.method} {sub}"] += 1
         if refusal is not None or route is None:
             assert refusal is not None
             return refusal
         try:
-            ctx = Ctx(request, await self._params(request), self, route)
+            ctx = Ctx(request, await self._params(request), self._state, route)
             ctx.user = self._authenticate(ctx)
             return await route.handler(ctx)
         except ApiError as error:
