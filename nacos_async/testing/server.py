@@ -475,7 +475,7 @@ class NacosDevServer:
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
         path = request.path
         if path.startswith(CONTROL_PREFIX):
-            return await _routes_control.handle(self, request)
+            return await _routes_control.handle(self._state, self, request)
         await self._fault_delay()
         rule = self.faults.take(path[len(self.context_path) :])
         if rule is not None:
