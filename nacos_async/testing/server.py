@@ -153,7 +153,7 @@ class NacosDevServer:
         self._closing: asyncio.Event | None = None  # created in start(), on the serving loop
         self.paused = False
         use_grpc = grpclib_available() if grpc is None else grpc
-        self._grpc = GrpcSide(self) if use_grpc else None
+        self._grpc = GrpcSide(self._state) if use_grpc else None
 
     # ----- lifecycle --------------------------------------------------------------------------
     async def start(self) -> Self:
