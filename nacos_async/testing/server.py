@@ -1,54 +1,35 @@
-"""``NacosDevServer``: lifecycle, request pipeline (faults, flavor gate, auth) and fault switches.
+"""``NacosDevServer``: the public face of the dev server, its lifecycle and fault switches.
 
-The pipeline mirrors the real filter chain: compatibility (410) before auth (403) before the
-controller, so a client sees the same answer in the same situation as against Java Nacos.
+It owns the state (``DevState``) and the two sides that serve it: the HTTP pipeline and, with
+grpclib, the gRPC side on ``port + 1000``. Both get the state, never the server; the control
+routes get its lifecycle actions through the small ``ServerControl`` protocol.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import logging
 import os
 import socket
 import time
 from collections.abc import Callable, Coroutine
 from types import TracebackType
 from typing import Any, Generic, Self, TypeVar, overload
-from urllib.parse import parse_qsl
 
 from aiohttp import web
-from multidict import MultiDict, MultiDictProxy
 
 from nacos_async.clock import SYSTEM_CLOCK, Clock
-from nacos_async.testing import _routes_auth, _routes_config, _routes_control, _routes_naming
+from nacos_async.testing import _routes_control
 from nacos_async.testing._auth import JwtCodec, UserStore
-from nacos_async.testing._config_store import ConfigStore, normalize_namespace
-from nacos_async.testing._errors import (
-    ApiError,
-    AuthFailure,
-    Flavor,
-    FlavorTraits,
-    auth_message,
-    text,
-)
+from nacos_async.testing._config_store import ConfigStore
+from nacos_async.testing._errors import Flavor, FlavorTraits
 from nacos_async.testing._faults import Faults
 from nacos_async.testing._grpc_side import GRPC_PORT_OFFSET, GrpcSide, grpclib_available
-from nacos_async.testing._naming_store import NamingStore, ServiceMetadata, split_service
-from nacos_async.testing._routing import Ctx, Router, merge_params
+from nacos_async.testing._http_pipeline import HttpPipeline
+from nacos_async.testing._naming_store import NamingStore, ServiceMetadata
 from nacos_async.testing._state import DevState
 from nacos_async.testing._stats import DevServerStats
 
-access_logger = logging.getLogger("nacos_async.testing.access")
-_SECRET_PARAMS = {"accesstoken", "password", "token", "secretkey", "sk"}
-CONTROL_PREFIX = "/__dev__/"
-
-
 T = TypeVar("T")
-
-
-class _DroppedResponse(web.Response):
-    """Returned after aborting the connection on purpose; never reaches the wire."""
 
 
 class _InState(Generic[T]):
@@ -143,14 +124,11 @@ class NacosDevServer:
         )
         self.host = host
         self._requested_port = port
-        self._router = Router(
-            _routes_auth.routes() + _routes_config.routes() + _routes_naming.routes()
-        )
+        self._http = HttpPipeline(self._state, self._control)
         self._runner: web.AppRunner | None = None
         self._site: web.SockSite | None = None
         self._port: int | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._closing: asyncio.Event | None = None  # created in start(), on the serving loop
         self.paused = False
         use_grpc = grpclib_available() if grpc is None else grpc
         self._grpc = GrpcSide(self._state) if use_grpc else None
@@ -160,14 +138,13 @@ class NacosDevServer:
         """Bind and serve; ``port=0`` picks a free port (see ``address``)."""
         if self._runner is not None:
             raise RuntimeError("the dev server is already started")
-        app = web.Application(client_max_size=max(32 * 1024 * 1024, self.max_form_size * 2))
-        app.middlewares.append(self._log_middleware)
-        app.router.add_route("*", "/{tail:.*}", self._dispatch)
         self._runner = web.AppRunner(
-            app, access_log=None, handle_signals=False, handler_cancellation=True
+            self._http.application(),
+            access_log=None,
+            handle_signals=False,
+            handler_cancellation=True,
         )
         await self._runner.setup()
-        self._closing = asyncio.Event()
         await self._bind()
         return self
 
@@ -176,8 +153,7 @@ class NacosDevServer:
         runner, self._runner = self._runner, None
         if runner is None:
             return
-        if self._closing is not None:
-            self._closing.set()
+        self._http.close()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -247,6 +223,10 @@ class NacosDevServer:
             if transport is not None:
                 transport.abort()
         return len(handlers)
+
+    async def _control(self, request: web.Request) -> web.StreamResponse:
+        """``/__dev__/``: the control routes act on the state and this server's lifecycle."""
+        return await _routes_control.handle(self._state, self, request)
 
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         """Run a background task owned by the server (cancelled on close)."""
@@ -446,133 +426,7 @@ class NacosDevServer:
         """Spring's 404 for an unmapped path (the way clients detect an absent API)."""
         return self._state.not_found(request)
 
-    # ----- pipeline ----------------------------------------------------------------------------
-    @web.middleware
-    async def _log_middleware(
-        self, request: web.Request, handler: Callable[[web.Request], Any]
-    ) -> web.StreamResponse:
-        started = time.perf_counter()
-        status = 500
-        try:
-            response: web.StreamResponse = await handler(request)
-            status = 0 if isinstance(response, _DroppedResponse) else response.status
-            return response
-        except asyncio.CancelledError:
-            status = 0  # the connection went away (dropped by a fault or by the client)
-            raise
-        finally:
-            self.stats.statuses[status] += 1
-            if access_logger.isEnabledFor(logging.INFO):
-                access_logger.info(
-                    '%s "%s %s" %s %.1fms',
-                    request.remote,
-                    request.method,
-                    redact(request),
-                    status if status else "dropped",
-                    (time.perf_counter() - started) * 1000,
-                )
 
-    async def _dispatch(self, request: web.Request) -> web.StreamResponse:
-        path = request.path
-        if path.startswith(CONTROL_PREFIX):
-            return await _routes_control.handle(self._state, self, request)
-        await self._fault_delay()
-        rule = self.faults.take(path[len(self.context_path) :])
-        if rule is not None:
-            self.stats.faults[f"fail:{rule.status}"] += 1
-            if rule.status == 0:
-                return self._drop(request)
-            if rule.body:
-                return text(rule.body, status=rule.status)
-            return self.spring_error(request, rule.status, "injected fault")
-        if self.context_path and not path.startswith(self.context_path + "/"):
-            self.stats.requests[f"{request.method} {path}"] += 1
-            return self.not_found(request)
-        sub = path[len(self.context_path) :]
-        route, refusal = self._router.resolve(self._state, request, sub)
-        self.stats.requests[route.name if route else f"{request.method} {sub}"] += 1
-        if refusal is not None or route is None:
-            assert refusal is not None
-            return refusal
-        try:
-            ctx = Ctx(request, await self._params(request), self._state, route)
-            ctx.user = self._authenticate(ctx)
-            return await route.handler(ctx)
-        except ApiError as error:
-            return error.response
-
-    @staticmethod
-    def _drop(request: web.Request) -> web.StreamResponse:
-        """Abort the connection; the response returned is never written (status 0 in stats)."""
-        if request.transport is not None:
-            request.transport.abort()
-        return _DroppedResponse(status=204)
-
-    async def _fault_delay(self) -> None:
-        if self.faults.latency > 0 and self._closing is not None:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._closing.wait(), self.faults.latency)
-
-    async def _params(self, request: web.Request) -> MultiDictProxy[str]:
-        """Query plus form body; a form over ``max_form_size`` is ignored, as Tomcat does."""
-        form: MultiDictProxy[str] | None = None
-        if request.can_read_body and request.content_type == "application/x-www-form-urlencoded":
-            body = await request.read()
-            if len(body) <= self.max_form_size:
-                decoded = body.decode(request.charset or "utf-8", "replace")
-                form = MultiDictProxy(MultiDict(parse_qsl(decoded, keep_blank_values=True)))
-        return merge_params(request.query, form)
-
-    def _authenticate(self, ctx: Ctx) -> str | None:
-        """The auth filter: identity bypass, token or username/password, then permission."""
-        route = ctx.route
-        if route.secured is None:
-            return None
-        admin = route.admin and self.traits.v3
-        if not (self.admin_auth if admin else self.auth):
-            return None
-        headers = ctx.request.headers
-        key, value = self.identity_key, self.identity_value
-        if key and value and headers.get(key) == value:
-            return None
-        identity = {name: headers.get(name) for name in _IDENTITY}
-        lowered = {k.lower(): v for k, v in ctx.params.items()}
-        for name in _IDENTITY:
-            if name.lower() in lowered:
-                identity[name] = lowered[name.lower()]
-        try:
-            bearer = identity["Authorization"] or ""
-            token = bearer[7:] if bearer.startswith("Bearer ") else identity["accessToken"]
-            if token:
-                user, _ = self.jwt.verify(token)
-            else:
-                name, pwd = identity["username"] or "", identity["password"] or ""
-                user = self.users.check_password(name, pwd).name
-            self.users.authorize(user, self._resource(ctx), route.action)
-            return user
-        except AuthFailure as failure:
-            message = auth_message(self.flavor, failure.kind)
-            self.stats.forbidden[message] += 1
-            raise ApiError(self.spring_error(ctx.request, 403, message)) from None
-
-    @staticmethod
-    def _resource(ctx: Ctx) -> str:
-        """``namespaceId:group:config/dataId`` or ``...:naming/serviceName``."""
-        p = ctx.params
-        if ctx.route.secured == "namespace":
-            return "console/namespaces"
-        namespace = normalize_namespace(p.get("tenant") or p.get("namespaceId"))
-        if ctx.route.secured == "config":
-            group = p.get("group") or p.get("groupName") or "*"
-            return f"{namespace}:{group}:config/{p.get('dataId') or '*'}"
-        service = p.get("serviceName") or ""
-        if not service:
-            return f"{namespace}:{p.get('groupName') or '*'}:naming/*"
-        group, name = split_service(service, p.get("groupName"))
-        return f"{namespace}:{group}:naming/{name}"
-
-
-_IDENTITY = ("Authorization", "accessToken", "username", "password")
 _PORT_PAIR_ATTEMPTS = 20  # port 0: tries for an HTTP port whose + 1000 is free too
 
 
@@ -581,14 +435,3 @@ def _grpc_port(http_port: int) -> int:
     if port > 65535:
         raise OSError(f"no gRPC port for HTTP port {http_port}: {port} is above 65535")
     return port
-
-
-def redact(request: web.Request) -> str:
-    """The path and query with secret values replaced (safe for logs)."""
-    if not request.query_string:
-        return request.path
-    parts = [
-        f"{key}=***" if key.lower() in _SECRET_PARAMS else f"{key}={value}"
-        for key, value in parse_qsl(request.query_string, keep_blank_values=True)
-    ]
-    return f"{request.path}?{'&'.join(parts)}"
