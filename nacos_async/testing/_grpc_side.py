@@ -18,8 +18,9 @@ from nacos_async.clock import Clock
 from nacos_async.errors import NacosProtocolError
 from nacos_async.grpc.codec import Payload, json_payload
 from nacos_async.testing import _grpc_config, _grpc_naming
+from nacos_async.testing._auth import bearer_token
 from nacos_async.testing._config_store import ConfigKey, normalize_namespace
-from nacos_async.testing._errors import AuthFailure, auth_message
+from nacos_async.testing._errors import AuthFailure
 from nacos_async.testing._grpc_connections import (
     ConnectionRegistry,
     EndHow,
@@ -225,19 +226,13 @@ class GrpcSide:
             return None
         headers = req.headers
         try:
-            bearer = headers.get("Authorization", "")
-            token = bearer[7:] if bearer.startswith("Bearer ") else headers.get("accessToken")
-            if token:
-                user, _ = state.jwt.verify(token)
-            else:
-                name, password = headers.get("username", ""), headers.get("password", "")
-                user = state.users.check_password(name, password).name
+            token = bearer_token(headers.get("Authorization"), headers.get("accessToken"))
+            name, password = headers.get("username", ""), headers.get("password", "")
+            user = state.identify(token, name, password)
             state.users.authorize(user, self._resource(req, route), route.action)
             return user
         except AuthFailure as failed:
-            message = auth_message(state.flavor, failed.kind)
-            state.stats.forbidden[message] += 1
-            raise GrpcError(NO_RIGHT, message) from None
+            raise GrpcError(NO_RIGHT, state.refused(failed)) from None
 
     @staticmethod
     def _resource(req: GrpcRequest, route: GrpcRoute) -> str:

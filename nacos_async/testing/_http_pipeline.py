@@ -19,8 +19,9 @@ from aiohttp import web
 from multidict import MultiDict, MultiDictProxy
 
 from nacos_async.testing import _routes_auth, _routes_config, _routes_naming
+from nacos_async.testing._auth import bearer_token
 from nacos_async.testing._config_store import normalize_namespace
-from nacos_async.testing._errors import ApiError, AuthFailure, auth_message, text
+from nacos_async.testing._errors import ApiError, AuthFailure, text
 from nacos_async.testing._naming_store import split_service
 from nacos_async.testing._routing import Ctx, Router, merge_params
 from nacos_async.testing._state import DevState
@@ -152,18 +153,13 @@ class HttpPipeline:
             if name.lower() in lowered:
                 identity[name] = lowered[name.lower()]
         try:
-            bearer = identity["Authorization"] or ""
-            token = bearer[7:] if bearer.startswith("Bearer ") else identity["accessToken"]
-            if token:
-                user, _ = state.jwt.verify(token)
-            else:
-                name, pwd = identity["username"] or "", identity["password"] or ""
-                user = state.users.check_password(name, pwd).name
+            token = bearer_token(identity["Authorization"], identity["accessToken"])
+            name, pwd = identity["username"] or "", identity["password"] or ""
+            user = state.identify(token, name, pwd)
             state.users.authorize(user, _resource(ctx), route.action)
             return user
         except AuthFailure as failure:
-            message = auth_message(state.flavor, failure.kind)
-            state.stats.forbidden[message] += 1
+            message = state.refused(failure)
             raise ApiError(state.spring_error(ctx.request, 403, message)) from None
 
 

@@ -6,6 +6,7 @@ from typing import Final
 
 from aiohttp import web
 
+from nacos_async.testing._auth import bearer_token
 from nacos_async.testing._config_store import PUBLIC
 from nacos_async.testing._errors import (
     LOGIN_FAILED_V1_3X,
@@ -28,8 +29,7 @@ async def login(ctx: Ctx) -> web.StreamResponse:
         # @RequestParam binding happens before the method body runs.
         ctx.required("username")
         ctx.required("password")
-    auth_header = ctx.request.headers.get("Authorization", "")
-    token = auth_header[7:] if auth_header.startswith("Bearer ") else ctx.get("accessToken")
+    token = bearer_token(ctx.request.headers.get("Authorization"), ctx.get("accessToken"))
     try:
         if token:
             state.stats.tokens_on_login += 1

@@ -15,7 +15,14 @@ from aiohttp import web
 from nacos_async.clock import Clock
 from nacos_async.testing._auth import JwtCodec, UserStore, new_secret
 from nacos_async.testing._config_store import ConfigStore
-from nacos_async.testing._errors import Flavor, FlavorTraits, flavor_traits, spring_error
+from nacos_async.testing._errors import (
+    AuthFailure,
+    Flavor,
+    FlavorTraits,
+    auth_message,
+    flavor_traits,
+    spring_error,
+)
 from nacos_async.testing._faults import Faults
 from nacos_async.testing._naming_store import NamingStore
 from nacos_async.testing._stats import DevServerStats
@@ -85,7 +92,21 @@ class DevState:
         exp = int(self.wall_time()) + (self.token_ttl if ttl is None else ttl)
         return self.jwt.sign(username, exp), exp
 
-    # ----- users -------------------------------------------------------------------------------
+    # ----- users and the auth filters ---------------------------------------------------------
+    def identify(self, token: str | None, username: str, password: str) -> str:
+        """Who a request is (its token, else username/password), as both auth filters check
+        it; ``AuthFailure`` says why not. Permissions are ``users.authorize``'s part."""
+        if token:
+            user, _ = self.jwt.verify(token)
+            return user
+        return self.users.check_password(username, password).name
+
+    def refused(self, failure: AuthFailure) -> str:
+        """The auth filter's 403 message for ``failure`` in the flavor's words, counted."""
+        message = auth_message(self.flavor, failure.kind)
+        self.stats.forbidden[message] += 1
+        return message
+
     @property
     def admin_username(self) -> str:
         return self._username
