@@ -19,7 +19,7 @@ from nacos_async.errors import NacosProtocolError
 from nacos_async.grpc.codec import Payload, json_payload
 from nacos_async.testing import _grpc_config, _grpc_naming
 from nacos_async.testing._auth import bearer_token
-from nacos_async.testing._config_store import ConfigKey, normalize_namespace
+from nacos_async.testing._config_store import ConfigKey, ConfigStore, normalize_namespace
 from nacos_async.testing._errors import AuthFailure
 from nacos_async.testing._grpc_connections import (
     ConnectionRegistry,
@@ -42,7 +42,7 @@ from nacos_async.testing._grpc_messages import (
     failure,
 )
 from nacos_async.testing._grpc_push import DETECTION, RESET, Pusher, PushPolicy
-from nacos_async.testing._naming_store import DEFAULT_GROUP, ServiceKey
+from nacos_async.testing._naming_store import DEFAULT_GROUP, NamingStore, ServiceKey
 from nacos_async.testing._state import DevState
 
 if TYPE_CHECKING:
@@ -89,8 +89,7 @@ class GrpcSide:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._sweeper: asyncio.Task[None] | None = None
         self._wire: GrpcWire | None = None
-        state.configs.change_hooks.append(self._config_changed)
-        state.naming.change_hooks.append(self._service_changed)
+        self._watched: tuple[ConfigStore, NamingStore] | None = None
 
     # ----- basics --------------------------------------------------------------------------------
     @property
@@ -149,9 +148,11 @@ class GrpcSide:
                 f"{exc.strerror}; grpc=False serves HTTP only",
             ) from exc
         self._wire = wire
+        self._watch_stores()
 
     async def unbind(self) -> None:
         """Stop listening and drop every connection (restart, pause, close)."""
+        self._unwatch_stores()
         wire, self._wire = self._wire, None
         for connection in self.registry:
             self.unregister(connection)
@@ -323,6 +324,21 @@ class GrpcSide:
         self.changed()
 
     # ----- pushes --------------------------------------------------------------------------------
+    def _watch_stores(self) -> None:
+        """Hear the changes of the stores the state holds when serving starts: a cluster
+        gives its nodes one shared config store after building them."""
+        configs, naming = self.state.configs, self.state.naming
+        configs.change_hooks.append(self._config_changed)
+        naming.change_hooks.append(self._service_changed)
+        self._watched = (configs, naming)
+
+    def _unwatch_stores(self) -> None:
+        if self._watched is not None:
+            configs, naming = self._watched
+            configs.change_hooks.remove(self._config_changed)
+            naming.change_hooks.remove(self._service_changed)
+            self._watched = None
+
     def _config_changed(self, key: ConfigKey) -> None:
         if self.registry:
             self._dirty_configs.add(key)
