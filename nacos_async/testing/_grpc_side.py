@@ -1,10 +1,11 @@
-"""The gRPC face of ``NacosDevServer`` (``server.grpc``): pipeline, pushes and fault switches.
+"""The gRPC face of ``NacosDevServer`` (``server.grpc``): pipeline, connections, fault switches.
 
 The unary pipeline mirrors ``GrpcRequestAcceptor``: "server is starting" (300) before anything,
 ``ServerCheckRequest`` answered without registration or auth, 301 for unregistered connections,
 302 for unknown types, then the auth filter (the handler's own response type, errorCode 403),
 then the handler. Stores, users, tokens and stats are the HTTP side's, so a change or a fault
-on one side shows on the other. grpclib is only imported when the port is bound.
+on one side shows on the other. Pushes are sent by a ``Pusher`` and caused by a
+``ChangeFanout``; grpclib is only imported when the port is bound.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from nacos_async.errors import NacosProtocolError
 from nacos_async.grpc.codec import Payload, json_payload
 from nacos_async.testing import _grpc_config, _grpc_naming
 from nacos_async.testing._auth import bearer_token
-from nacos_async.testing._config_store import ConfigKey, ConfigStore, normalize_namespace
+from nacos_async.testing._config_store import normalize_namespace
 from nacos_async.testing._errors import AuthFailure
 from nacos_async.testing._grpc_connections import (
     ConnectionRegistry,
@@ -28,6 +29,7 @@ from nacos_async.testing._grpc_connections import (
     Peer,
     StreamControl,
 )
+from nacos_async.testing._grpc_fanout import ChangeFanout
 from nacos_async.testing._grpc_flavors import GRPC_FLAVORS, GrpcFlavor, grpc_flavor
 from nacos_async.testing._grpc_messages import (
     BAD_GATEWAY,
@@ -42,7 +44,7 @@ from nacos_async.testing._grpc_messages import (
     failure,
 )
 from nacos_async.testing._grpc_push import DETECTION, RESET, Pusher, PushPolicy
-from nacos_async.testing._naming_store import DEFAULT_GROUP, NamingStore, ServiceKey
+from nacos_async.testing._naming_store import DEFAULT_GROUP
 from nacos_async.testing._state import DevState
 
 if TYPE_CHECKING:
@@ -81,15 +83,12 @@ class GrpcSide:
             **_grpc_naming.routes(),
         }
         self.pusher = Pusher(state, self.changed)
+        self._fanout = ChangeFanout(state, self.registry, self.pusher)
         self._starting_until: float | None = None
-        self._dirty_configs: set[ConfigKey] = set()
-        self._dirty_services: set[ServiceKey] = set()
-        self._flush_scheduled = False
         self._change = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._sweeper: asyncio.Task[None] | None = None
         self._wire: GrpcWire | None = None
-        self._watched: tuple[ConfigStore, NamingStore] | None = None
 
     # ----- basics --------------------------------------------------------------------------------
     @property
@@ -148,11 +147,11 @@ class GrpcSide:
                 f"{exc.strerror}; grpc=False serves HTTP only",
             ) from exc
         self._wire = wire
-        self._watch_stores()
+        self._fanout.watch()
 
     async def unbind(self) -> None:
         """Stop listening and drop every connection (restart, pause, close)."""
-        self._unwatch_stores()
+        self._fanout.unwatch()
         wire, self._wire = self._wire, None
         for connection in self.registry:
             self.unregister(connection)
@@ -323,55 +322,7 @@ class GrpcSide:
         connection.subscriptions.clear()
         self.changed()
 
-    # ----- pushes --------------------------------------------------------------------------------
-    def _watch_stores(self) -> None:
-        """Hear the changes of the stores the state holds when serving starts: a cluster
-        gives its nodes one shared config store after building them."""
-        configs, naming = self.state.configs, self.state.naming
-        configs.change_hooks.append(self._config_changed)
-        naming.change_hooks.append(self._service_changed)
-        self._watched = (configs, naming)
-
-    def _unwatch_stores(self) -> None:
-        if self._watched is not None:
-            configs, naming = self._watched
-            configs.change_hooks.remove(self._config_changed)
-            naming.change_hooks.remove(self._service_changed)
-            self._watched = None
-
-    def _config_changed(self, key: ConfigKey) -> None:
-        if self.registry:
-            self._dirty_configs.add(key)
-            self._schedule_flush()
-
-    def _service_changed(self, key: ServiceKey) -> None:
-        if self.registry:
-            self._dirty_services.add(key)
-            self._schedule_flush()
-
-    def _schedule_flush(self) -> None:
-        """Push once per burst: changes made in one step (a batch) give one push per key."""
-        if self._flush_scheduled:
-            return
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:  # changed outside any loop: no connection can be listening
-            self._dirty_configs.clear()
-            self._dirty_services.clear()
-            return
-        self._flush_scheduled = True
-        loop.call_soon(self._flush)
-
-    def _flush(self) -> None:
-        self._flush_scheduled = False
-        configs, self._dirty_configs = self._dirty_configs, set()
-        services, self._dirty_services = self._dirty_services, set()
-        for connection in self.registry:
-            for config_key in configs & connection.listens.keys():
-                _grpc_config.push_change(self.pusher, self.flavor, connection, config_key)
-            for service_key in services & connection.subscriptions.keys():
-                _grpc_naming.push_service(self.state.naming, self.pusher, connection, service_key)
-
+    # ----- expiry ------------------------------------------------------------------------------
     async def _sweep_forever(self) -> None:
         """Let HTTP instances expire on time, so their subscribers get a push."""
         while True:
