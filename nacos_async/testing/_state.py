@@ -31,7 +31,8 @@ from nacos_async.testing._stats import DevServerStats
 class DevState:
     """The state the request handlers of both protocols read and change.
 
-    The public attributes are ``NacosDevServer``'s (it forwards them): see its docstring.
+    ``NacosDevServer`` shows these attributes and fault switches under the same names (and
+    documents them); the ``/__dev__/`` control routes call the switches here.
     """
 
     def __init__(
@@ -128,7 +129,7 @@ class DevState:
         self.reset_users()
         self.faults.clear()
 
-    # ----- fault switches on the state (the server's own act on sockets) ------------------------
+    # ----- fault switches on the state (the server's own switches act on sockets) --------------
     def rotate_secret(self, secret_key: str | None = None) -> str:
         self.stats.faults["rotate_secret"] += 1
         return self.jwt.rotate(secret_key)
