@@ -22,6 +22,7 @@ from nacos_async.testing import _routes_auth, _routes_config, _routes_naming
 from nacos_async.testing._auth import bearer_token
 from nacos_async.testing._config_store import normalize_namespace
 from nacos_async.testing._errors import ApiError, AuthFailure, text
+from nacos_async.testing._faults import gzip_bomb
 from nacos_async.testing._naming_store import split_service
 from nacos_async.testing._routing import Ctx, Router, merge_params
 from nacos_async.testing._state import DevState
@@ -99,6 +100,9 @@ class HttpPipeline:
             state.stats.faults[f"fail:{rule.status}"] += 1
             if rule.status == 0:
                 return _drop(request)
+            if rule.inflated:
+                body = gzip_bomb(rule.inflated)
+                return web.Response(body=body, headers={"Content-Encoding": "gzip"})
             if rule.body:
                 return text(rule.body, status=rule.status)
             return state.spring_error(request, rule.status, "injected fault")

@@ -85,6 +85,18 @@ async def _fail(state: DevState, server: ServerControl, request: web.Request) ->
     return True
 
 
+async def _bomb(state: DevState, server: ServerControl, request: web.Request) -> object:
+    try:
+        state.faults.add_gzip_bombs(
+            int(_number(request, "count", "1")),
+            int(_number(request, "inflated", str(64 << 20))),
+            path=request.query.get("path") or None,
+        )
+    except ValueError as exc:
+        raise web.HTTPBadRequest(text=str(exc)) from None
+    return True
+
+
 async def _reset(state: DevState, server: ServerControl, request: web.Request) -> object:
     # Answer first: the connection carrying this request is one of those to reset.
     server.spawn(_later(server.reset_connections))
@@ -156,6 +168,7 @@ ACTIONS: dict[tuple[str, str], Action] = {
     ("POST", "clock"): _clock,
     ("POST", "latency"): _latency,
     ("POST", "fail-next"): _fail,
+    ("POST", "gzip-bomb"): _bomb,
     ("POST", "reset-connections"): _reset,
     ("POST", "pause"): _pause,
     ("POST", "forget-instances"): _forget,

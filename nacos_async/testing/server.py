@@ -344,6 +344,13 @@ class NacosDevServer:
         """Answer the next ``count`` requests (under ``path``) with ``status``; 0 drops them."""
         self.faults.add_failures(count, status, body, path)
 
+    def serve_gzip_bomb(
+        self, count: int = 1, *, inflated: int = 64 << 20, path: str | None = None
+    ) -> None:
+        """Answer the next ``count`` requests (under ``path``) with a 200 whose small gzip body
+        inflates to ``inflated`` bytes (64 MiB by default)."""
+        self.faults.add_gzip_bombs(count, inflated, path)
+
     def reset_connections(self) -> int:
         """Abort every open connection (held long-polls included); returns how many."""
         self.stats.faults["reset_connections"] += 1

@@ -167,6 +167,21 @@ async def login_outage_of_several_lifetimes(cell: Cell) -> None:
     assert attempts <= 6 * 3, attempts  # a bounded probe rate, not one login per read
 
 
+async def gzip_bombs(cell: Cell) -> None:
+    """Config reads answered by 250 KB gzip bodies that inflate to 256 MiB: each is refused while
+    it inflates past max_response_bytes (1 MiB here; a typed error, memory bounded by it),
+    then reads are served again."""
+    import resource
+
+    config = "/v3/client/cs/config" if cell.servers[0].traits.v3 else "/v1/cs/configs"
+    peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    cell.servers[0].serve_gzip_bomb(20, path=config, inflated=256 << 20)
+    await anyio.sleep(1)
+    grown_mib = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak_before) / 1024
+    assert grown_mib < 100, grown_mib  # not even one bomb inflated: reads stop at 1 MiB
+    assert any(type(e).__name__ == "NacosProtocolError" for e in cell.errors)
+
+
 async def burst_503(cell: Cell) -> None:
     cell.servers[0].fail_next(10, 503)
     await anyio.sleep(0.5)
@@ -221,6 +236,7 @@ CELLS: dict[str, tuple[Fault, dict[str, Any]]] = {
         {"ttl": 2, "errors_allowed": True},
     ),
     "503 burst": (burst_503, {}),
+    "gzip bombs": (gzip_bombs, {"errors_allowed": True, "max_response_bytes": 1 << 20}),
     "connection resets": (connection_resets, {}),
     "paused server (2 s)": (pause, {"errors_allowed": True}),
     "restart losing state": (restart_losing_state, {}),
