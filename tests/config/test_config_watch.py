@@ -1,4 +1,6 @@
-"""Watching configs: latency, ordering, deletion, faults, batching and the MD5-poll budget."""
+"""Watching configs over HTTP: latency, ordering, deletion, faults, batching, MD5-poll budget.
+
+(Watching over gRPC push is tested in tests/grpc.)"""
 
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ from nacos_async.testing import (
 
 
 def client_for(server: NacosDevServer, **options: Any) -> NacosClient:
+    options.setdefault("transport", "http")  # long-poll and MD5 polling are what is tested
     options.setdefault("config_poll_interval", 0.05)
     options.setdefault("relogin_min_interval", 0)
     return NacosClient(server.address, username="nacos", password="nacos", **options)
