@@ -7,6 +7,7 @@ published while the client had no connection.
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 
@@ -359,3 +360,33 @@ async def test_the_client_closes_its_connection_when_used_as_a_context(
         await client.config.get("app", default=None)
     await server.grpc.wait_until(lambda: not server.grpc.connections)
     assert server.stats.grpc_connections["closed"] == 1
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+async def test_a_client_used_after_fork_raises_a_typed_error_in_the_child(
+    server: NacosDevServer,
+) -> None:
+    server.publish_config("app", "v1")
+    async with grpc_client(server) as client:
+        assert await client.config.get("app") == "v1"
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: a fresh loop, the parent's client and connection
+            os.close(read)
+            try:
+                asyncio.new_event_loop().run_until_complete(client.config.get("app"))
+                outcome = "no error"
+            except NacosClosedError as exc:
+                outcome = "closed: child process" if "child process" in str(exc) else str(exc)
+            except BaseException as exc:
+                outcome = repr(exc)
+            os.write(write, outcome.encode())
+            os._exit(0)
+        os.close(write)
+        _, status = await asyncio.to_thread(os.waitpid, pid, 0)
+        outcome = os.read(read, 1000).decode()
+        os.close(read)
+        assert await client.config.get("app") == "v1"  # the parent's connection is untouched
+        assert client.health().services["grpc-config"]["reconnects"] == 0
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert outcome == "closed: child process"
