@@ -70,6 +70,8 @@ async def delivery(
 
     Against a polling watcher, publishes are spread at random over one polling cycle, so that
     they land at random points of its schedule (not right after the read that saw the last one).
+    Against a pushed or long-polled one, they go one at a time: a row then measures the latency
+    at that many watched keys, not how a burst of simultaneous publishes queues (``burst``).
     """
     address = base.removeprefix("http://")
     names = [f"watched-{i}" for i in range(keys)]
@@ -109,6 +111,10 @@ async def delivery(
             while len(latencies) < samples:
                 turn += 1
                 picked = rng.sample(names, min(keys, samples - len(latencies)))
+                if not mode.polled:
+                    for name in picked:
+                        latencies.append(await asyncio.wait_for(publish(name, f"v{turn}", 0), 30))
+                    continue
                 latencies += await asyncio.wait_for(
                     asyncio.gather(
                         *(publish(name, f"v{turn}", rng.uniform(0, spread)) for name in picked)

@@ -96,7 +96,7 @@ async def test_a_thousand_watched_keys_are_listened_in_one_request_and_pushed_ea
             recorder = Recorder()
             await asyncio.gather(*(client.config.add_listener(n, recorder) for n in names))
             await server.grpc.wait_until(
-                lambda: sum(len(c.listens) for c in server.grpc.connections) == 1000
+                lambda: sum(len(c.listens) for c in server.grpc.connections) == 1000, within=30
             )
             assert server.stats.grpc_requests["ConfigBatchListenRequest"] <= 5
             queries = server.stats.grpc_requests["ConfigQueryRequest"]
