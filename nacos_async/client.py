@@ -24,7 +24,6 @@ from nacos_async.api_version import ApiVersions
 from nacos_async.auth import AuthPolicy
 from nacos_async.background import Supervisor
 from nacos_async.clock import SYSTEM_CLOCK, Clock
-from nacos_async.config.backend import BackendChosenAtStart
 from nacos_async.errors import NacosClosedError, NacosServerError
 from nacos_async.events import ClientStats, EventHook, Events
 from nacos_async.health import ClientHealth
@@ -46,6 +45,7 @@ from nacos_async.transport import AiohttpTransport, HttpTransport
 from nacos_async.transport_choice import Transport, check_grpc_available, choose_transport
 
 if TYPE_CHECKING:
+    from nacos_async.config.backend import ConfigBackend
     from nacos_async.config.service import ConfigService
     from nacos_async.grpc.channel import GrpcChannel
     from nacos_async.naming.service import NamingService
@@ -128,8 +128,8 @@ class NacosClient:
             )
             self._auth.tokens = self._tokens
         self._runtime = Runtime(settings, clock, events, supervisor, rng, self._sender.request, api)
-        self._config_backend = BackendChosenAtStart()
         self._transport: Transport | None = None  # chosen at start
+        self._config_backend: ConfigBackend | None = None  # built on first use after start
         self._grpc_config: GrpcChannel | None = None
         if settings.telemetry:
             install_telemetry(events)
@@ -159,9 +159,10 @@ class NacosClient:
     @cached_property
     def config(self) -> ConfigService:
         """Dynamic configuration: get, publish, delete, watch, typed models."""
+        from nacos_async.config.backend import BackendChosenAtStart
         from nacos_async.config.service import ConfigService
 
-        return ConfigService(self._runtime, self._config_backend)
+        return ConfigService(self._runtime, BackendChosenAtStart(self._chosen_config_backend))
 
     @cached_property
     def naming(self) -> NamingService:
@@ -249,12 +250,20 @@ class NacosClient:
             raise
 
     async def _choose_transport(self) -> None:
-        """Pick HTTP or gRPC for config, once, and build that backend."""
+        """Pick HTTP or gRPC for config, once (the backend is built when config is used)."""
         choice, why = await choose_transport(
             self._settings, self._sender.servers.current(), http_only=self._custom_http
         )
         self._transport = choice
-        if choice == "grpc":
+        logger.info("config transport: %s (%s)", choice, why)
+        self._events.emit("transport_chosen", transport=choice, reason=why)
+
+    def _chosen_config_backend(self, build: bool) -> ConfigBackend | None:
+        """The config backend of the chosen transport, built once (when ``build``); None
+        before start."""
+        if self._config_backend is not None or self._transport is None or not build:
+            return self._config_backend
+        if self._transport == "grpc":
             from nacos_async.grpc.channel import GrpcChannel
             from nacos_async.grpc.config import GrpcConfigBackend
 
@@ -265,13 +274,12 @@ class NacosClient:
             )  # fmt: skip
             self._grpc_config = channel
             self._runtime.add_health("grpc-config", channel.health)
-            self._config_backend.chosen = GrpcConfigBackend(self._runtime, channel)
+            self._config_backend = GrpcConfigBackend(self._runtime, channel)
         else:
             from nacos_async.config.http import HttpConfigBackend
 
-            self._config_backend.chosen = HttpConfigBackend(self._runtime)
-        logger.info("config transport: %s (%s)", choice, why)
-        self._events.emit("transport_chosen", transport=choice, reason=why)
+            self._config_backend = HttpConfigBackend(self._runtime)
+        return self._config_backend
 
     async def close(self, *, timeout: float = 5.0) -> None:
         """Run the services' closers, stop background work, close the session.

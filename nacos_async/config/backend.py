@@ -7,7 +7,7 @@ watcher do not know which one they use.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Protocol
 
 from nacos_async.config.models import ConfigItem, ConfigKey
@@ -42,23 +42,26 @@ class ConfigBackend(Protocol):
 
 
 class BackendChosenAtStart:
-    """The backend a client picks when it starts (HTTP, or gRPC when chosen), behind one object.
+    """The backend of the transport a client picks when it starts (HTTP, or gRPC), behind one
+    object: ``client.config`` may be built before ``start()`` and never changes.
 
-    ``client.config`` may be built before ``start()``; the service keeps this object and the
-    client sets ``chosen`` at start, so the service never changes.
+    ``chosen(build)`` gives that backend (building it on first use when ``build``), or None
+    before the client has started (or, without ``build``, while nothing used it yet).
     """
 
-    def __init__(self) -> None:
-        self.chosen: ConfigBackend | None = None
+    def __init__(self, chosen: Callable[[bool], ConfigBackend | None]) -> None:
+        self._chosen = chosen
 
     def _backend(self) -> ConfigBackend:
-        if self.chosen is None:
+        backend = self._chosen(True)
+        if backend is None:
             raise NacosClosedError("client is closed (or was never started)")
-        return self.chosen
+        return backend
 
     @property
     def watch_mode(self) -> str | None:
-        return self.chosen.watch_mode if self.chosen is not None else None
+        backend = self._chosen(False)
+        return backend.watch_mode if backend is not None else None
 
     async def get(self, key: ConfigKey) -> ConfigItem | None:
         return await self._backend().get(key)

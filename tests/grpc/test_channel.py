@@ -51,10 +51,12 @@ async def test_setup_registers_one_config_connection_with_its_labels_and_tenant(
 
 async def test_nothing_connects_until_config_is_used(server: NacosDevServer) -> None:
     async with grpc_client(server) as client:
-        assert client.health().services["grpc-config"]["state"] == "idle"
-        assert server.grpc.connections == []
+        assert client.config.get  # the service exists; its gRPC backend is built on first use
+        assert client.health().services["config"]["mode"] is None
+        assert "grpc-config" not in client.health().services and server.grpc.connections == []
         await client.config.publish("app", "v1")
         assert len(server.grpc.connections) == 1
+        assert client.health().services["config"]["mode"] == "push"
 
 
 async def test_client_detection_and_pushes_are_acked_with_their_request_id(
@@ -298,7 +300,9 @@ async def test_a_request_waiting_for_a_connection_ends_closed_when_the_client_cl
     async with client:
         await server.pause()
         pending = asyncio.ensure_future(client.config.get("app"))
-        await eventually(lambda: client.health().services["grpc-config"]["failures"] >= 1)
+        await eventually(
+            lambda: client.health().services.get("grpc-config", {}).get("failures", 0) >= 1
+        )
     with pytest.raises(NacosClosedError):
         await pending
 
@@ -313,7 +317,8 @@ async def test_a_request_whose_connection_attempt_hangs_fails_within_its_deadlin
     try:
         client = NacosClient(f"127.0.0.1:{port - 1000}", transport="grpc", request_timeout=0.3)
         async with client:
-            with pytest.raises(NacosConnectionError, match=r"no gRPC connection within 0\.3s"):
+            # the deadline or the (as long) connection attempt ends it, whichever comes first
+            with pytest.raises(NacosConnectionError, match=r"no gRPC connection"):
                 await client.config.get("app")
     finally:
         listener.close()

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sys
 
 import pytest
 
-from nacos_async import NacosClient, NacosSettings
+from nacos_async import NacosClient, NacosClosedError, NacosSettings
 from nacos_async.testing import MockTransport, NacosDevServer, answer
 from tests.grpc.helpers import config_connections
 
@@ -50,22 +51,26 @@ async def test_auto_gives_up_on_a_silent_grpc_port_within_the_probe_timeout() ->
         await reader.read()  # accepts TCP, never speaks HTTP/2
         writer.close()
 
-    async with NacosDevServer(grpc=False, auth=False) as server:
-        listeners = [await asyncio.start_server(silent, "127.0.0.1", 0) for _ in range(20)]
-        try:
-            port = max(listener.sockets[0].getsockname()[1] for listener in listeners)
-            assert port > server.port, "no free port above the server's: rerun"
-            client = NacosClient(
-                server.address, grpc_port_offset=port - server.port, request_timeout=0.3
-            )
-            async with client:
-                assert client.health().transport == "http"
-                await client.config.publish("app", "over http")
-            assert server.get_config("app") == "over http"
-        finally:
-            for listener in listeners:
-                listener.close()
-                await listener.wait_closed()
+    async with contextlib.AsyncExitStack() as stack:
+        for _ in range(20):  # a silent port P + 1000 whose P is free for the HTTP side
+            listener = await asyncio.start_server(silent, "127.0.0.1", 0)
+            stack.push_async_callback(listener.wait_closed)
+            stack.callback(listener.close)
+            port = listener.sockets[0].getsockname()[1]
+            if port > 2000:
+                try:
+                    server = NacosDevServer(grpc=False, auth=False, port=port - 1000)
+                    await stack.enter_async_context(server)
+                    break
+                except OSError:
+                    continue
+        else:
+            pytest.fail("no free port pair")
+        client = NacosClient(server.address, request_timeout=0.3)
+        async with client:
+            assert client.health().transport == "http"
+            await client.config.publish("app", "over http")
+        assert server.get_config("app") == "over http"
 
 
 async def test_a_custom_http_transport_keeps_auto_on_http_without_probing() -> None:
@@ -110,3 +115,15 @@ def test_the_setting_is_validated_and_read_from_the_environment(
     monkeypatch.setenv("NACOS_TRANSPORT", "http")
     assert NacosSettings().transport == "http"
     assert NacosClient().settings.transport == "http"
+
+
+async def test_config_taken_before_start_uses_the_transport_chosen_at_start() -> None:
+    async with NacosDevServer(auth=False) as server:
+        server.publish_config("app", "v1")
+        client = NacosClient(server.address)
+        config = client.config  # e.g. wired into an app before the client starts
+        with pytest.raises(NacosClosedError, match="never started"):
+            await config.get("app")
+        async with client:
+            assert await config.get("app") == "v1"
+            assert client.health().transport == "grpc" and len(config_connections(server)) == 1
