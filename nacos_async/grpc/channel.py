@@ -18,11 +18,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import logging
 import math
 import random
-from collections.abc import Callable, Collection, Mapping
+import ssl
+from collections.abc import Callable, Collection, Coroutine, Mapping
 from typing import Any
 
 import anyio
@@ -101,7 +103,7 @@ class GrpcChannel:
         self._max_message_bytes = max_message_bytes
         self._backoff = Backoff(base=settings.retry_backoff, cap=max(settings.retry_backoff,
                                                                      RECONNECT_CAP))  # fmt: skip
-        self._tls: Any = None  # built on the first https server
+        self._tls: ssl.SSLContext | None = None  # built for the first https server
         self._connection: GrpcConnection | None = None
         self._moved = anyio.Event()  # set (and replaced) whenever an attempt ends or it closes
         self._switching = False  # a ConnectReset asked for another connection
@@ -394,10 +396,10 @@ class GrpcChannel:
         except NacosError:
             return False
 
-    def _spawn(self, fn: Any, name: str) -> Any:
+    def _spawn(self, fn: Callable[[], Coroutine[Any, Any, None]], name: str) -> asyncio.Task[None]:
         return self._supervisor.spawn(fn, name=name)
 
-    def _tls_for(self, server: ServerAddress) -> Any:
+    def _tls_for(self, server: ServerAddress) -> ssl.SSLContext | None:
         if server.scheme != "https":
             return None
         if self._tls is None:
