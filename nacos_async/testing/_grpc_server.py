@@ -96,6 +96,9 @@ class _TrackedProtocol(asyncio.Protocol):
         self._peer: Peer = ("", 0)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        sock = transport.get_extra_info("socket")
+        if sock is not None:  # as Nacos (netty) does; asyncio skips it for our proto-0 socket
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         addr = transport.get_extra_info("peername")
         self._peer = (str(addr[0]), int(addr[1])) if addr else ("", 0)
         self._wire.transports[self._peer] = transport

@@ -15,7 +15,7 @@ from nacos_async.testing import NacosDevServer
 
 async def test_the_snapshot_is_served_when_no_server_answers(tmp_path: Path) -> None:
     async with NacosDevServer() as server:
-        client = NacosClient(server.address, username="nacos", password="nacos",
+        client = NacosClient(server.address, username="nacos", password="nacos", transport="http",
                              snapshot_dir=str(tmp_path), retry_backoff=0.01, request_timeout=1)  # fmt: skip
         async with client:
             await client.config.publish("app", "from the server")

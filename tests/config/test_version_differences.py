@@ -10,6 +10,12 @@ from nacos_async.testing import Flavor, NacosDevServer
 GUIDANCE = r"(?i)username"  # a refusal must say what to configure
 
 
+@pytest.fixture(autouse=True)
+def _over_http(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These are the HTTP API families' differences (gRPC has one API on every version)."""
+    monkeypatch.setenv("NACOS_TRANSPORT", "http")
+
+
 @pytest.mark.parametrize("flavor", ["2.x", "3.1"])
 async def test_publish_and_delete_without_credentials_use_the_open_api(flavor: Flavor) -> None:
     """Client auth off (as 2.x-3.2 ship): 3.x admin APIs still need a token, but 3.0/3.1

@@ -44,10 +44,10 @@ async def test_a_watch_sees_a_publish(target: Target) -> None:
 
 
 async def test_publish_and_delete_without_credentials(stock: Target) -> None:
-    """Nacos 3.x admin APIs need a token even with client auth off; 3.0/3.1 still serve the
-    open v1 API without one. So: use it where it exists, else say what to configure."""
+    """Over HTTP, Nacos 3.x admin APIs need a token even with client auth off; 3.0/3.1 still
+    serve the open v1 API without one. So: use it where it exists, else say what to configure."""
     data_id = unique("contract-anon")
-    async with stock.anonymous() as client:
+    async with stock.anonymous(transport="http") as client:
         try:
             await client.config.publish(data_id, "a: 1")
         except NacosAuthError as exc:
@@ -55,6 +55,22 @@ async def test_publish_and_delete_without_credentials(stock: Target) -> None:
             assert re.search(GUIDANCE, str(exc)), str(exc)
             return
         assert stock.flavor not in ("3.2", "3.3")
+        assert await client.config.get(data_id) == "a: 1"
+        await client.config.delete(data_id)
+        assert await client.config.get(data_id, default=None) is None
+
+
+async def test_publish_and_delete_without_credentials_over_grpc(stock: Target) -> None:
+    """Over gRPC config writes are client calls: open unless client auth is on, and then the
+    refusal says what to configure."""
+    pytest.importorskip("grpclib")
+    data_id = unique("contract-anon-grpc")
+    async with stock.anonymous(transport="grpc") as client:
+        if stock.client_auth:
+            with pytest.raises(NacosAuthError, match=GUIDANCE):
+                await client.config.publish(data_id, "a: 1")
+            return
+        await client.config.publish(data_id, "a: 1")
         assert await client.config.get(data_id) == "a: 1"
         await client.config.delete(data_id)
         assert await client.config.get(data_id, default=None) is None

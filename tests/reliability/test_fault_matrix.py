@@ -4,6 +4,8 @@ Workload in every cell: readers getting a config concurrently, a watcher on it, 
 instance with heartbeats. Invariants: no caller error where a retry or failover could succeed
 (else a typed error within the deadline), the watcher converges to the server's content, the
 instance is (back) on the server, and the client's background loops are still running.
+Config travels over HTTP (2.x long-poll, 3.3 MD5 polling) or gRPC (3.3 push); the gRPC rows also
+take the gRPC fault switches.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from nacos_async import NacosClient, NacosError
 from nacos_async.testing import Flavor, NacosDevServer
 
 SECRET = base64.b64encode(b"fault-matrix-shared-secret-key-32b!").decode()
-MATRIX_FLAVORS: list[Flavor] = ["2.x", "3.3"]  # v1 long-poll + v1 naming / v3 with MD5 polling
+# (flavor, config transport): v1 long-poll + v1 naming / v3 with MD5 polling / v3 with gRPC push
+SETUPS: list[tuple[Flavor, str]] = [("2.x", "http"), ("3.3", "http"), ("3.3", "grpc")]
 
 
 @dataclass
@@ -50,7 +53,12 @@ class Cell:
 
 @asynccontextmanager
 async def workload(
-    tmp_path: Path, flavor: Flavor = "2.x", servers: int = 1, ttl: int = 60, **options: Any
+    tmp_path: Path,
+    flavor: Flavor = "2.x",
+    servers: int = 1,
+    ttl: int = 60,
+    transport: str = "http",
+    **options: Any,
 ) -> AsyncIterator[Cell]:
     async with AsyncExitStack() as stack:
         nodes = [await stack.enter_async_context(NacosDevServer(flavor=flavor, token_ttl=ttl, secret_key=SECRET,
@@ -60,7 +68,8 @@ async def workload(
         settings: dict[str, Any] = {"relogin_min_interval": 0, "request_timeout": 1.0,
                                     "max_attempts": servers + 2, "retry_backoff": 0.05,
                                     "long_poll_timeout": 10, "config_poll_interval": 0.2,
-                                    "snapshot_dir": str(tmp_path)} | options  # fmt: skip
+                                    "snapshot_dir": str(tmp_path), "transport": transport,
+                                    } | options  # fmt: skip
         client = NacosClient(
             ",".join(n.address for n in nodes), username="nacos", password="nacos", **settings
         )
@@ -225,6 +234,54 @@ async def one_of_three_down(cell: Cell) -> None:
     await anyio.sleep(2)
 
 
+async def grpc_streams_ended(cell: Cell) -> None:
+    cell.servers[0].grpc.end_streams()  # completed with OK, TCP closed: as Nacos closes one
+
+
+async def grpc_streams_reset(cell: Cell) -> None:
+    cell.servers[0].grpc.reset_streams()
+
+
+async def grpc_connections_dropped(cell: Cell) -> None:
+    for _ in range(3):
+        cell.servers[0].grpc.close_connections()
+        await anyio.sleep(0.2)
+
+
+async def grpc_connect_reset(cell: Cell) -> None:
+    await cell.servers[0].grpc.connect_reset()
+
+
+async def grpc_starting_window(cell: Cell) -> None:
+    """A restart's "server is starting" window: connections refused, unary calls answered 300."""
+    cell.servers[0].grpc.set_starting(1.5)
+    cell.servers[0].grpc.end_streams()
+    await anyio.sleep(2)
+
+
+async def grpc_pushes_lost(cell: Cell) -> None:
+    cell.servers[0].grpc.drop_pushes()
+    cell.publish("while pushes are lost")
+    await anyio.sleep(1)
+    cell.servers[0].grpc.drop_pushes(False)  # the server's push retry delivers it
+
+
+async def grpc_unregistered(cell: Cell) -> None:
+    """The server forgets the connection (TCP stays up): requests get 301."""
+    for connection in cell.servers[0].grpc.connections:
+        cell.servers[0].grpc.unregister(connection)
+
+
+GRPC_CELLS: dict[str, tuple[Fault, dict[str, Any]]] = {
+    "gRPC stream ended with OK": (grpc_streams_ended, {}),
+    "gRPC stream reset": (grpc_streams_reset, {}),
+    "gRPC TCP connections dropped": (grpc_connections_dropped, {}),
+    "gRPC ConnectResetRequest": (grpc_connect_reset, {}),
+    "gRPC server starting (1.5 s)": (grpc_starting_window, {"errors_allowed": True}),
+    "gRPC pushes lost (1 s)": (grpc_pushes_lost, {}),
+    "gRPC connection unregistered (301)": (grpc_unregistered, {}),
+}
+
 CELLS: dict[str, tuple[Fault, dict[str, Any]]] = {
     "secret rotation": (rotate, {}),
     "token expiry": (expire, {}),
@@ -246,15 +303,19 @@ CELLS: dict[str, tuple[Fault, dict[str, Any]]] = {
 }
 
 
-@pytest.mark.parametrize("flavor", MATRIX_FLAVORS)
-@pytest.mark.parametrize("name", list(CELLS))
+CASES = [(name, flavor, transport) for name in CELLS for flavor, transport in SETUPS] + [
+    (name, "3.3", "grpc") for name in GRPC_CELLS
+]
+
+
+@pytest.mark.parametrize(("name", "flavor", "transport"), CASES)
 async def test_fault_cell(
-    name: str, flavor: Flavor, tmp_path: Path, matrix: dict[str, dict[str, Any]]
+    name: str, flavor: Flavor, transport: str, tmp_path: Path, matrix: dict[str, dict[str, Any]]
 ) -> None:
-    fault, options = CELLS[name]
+    fault, options = (CELLS | GRPC_CELLS)[name]
     options = dict(options)
     errors_allowed = options.pop("errors_allowed", False)
-    async with workload(tmp_path, flavor, **options) as cell:
+    async with workload(tmp_path, flavor, transport=transport, **options) as cell:
         await fault(cell)
         cell.publish("after")
         converged = await converge(cell, "after")
@@ -268,7 +329,7 @@ async def test_fault_cell(
                 await cell.progressed.wait()
         client = cell.client
         stats = client.stats
-    matrix[f"{name} ({flavor})"] = {
+    matrix[f"{name} ({flavor}, {transport})"] = {
         "result": "pass" if converged and back and (errors_allowed or not cell.errors) else "FAIL",
         "reads": cell.reads,
         "errors": len(cell.errors),
@@ -285,11 +346,11 @@ async def test_fault_cell(
         assert cell.errors == [], f"{name}: {cell.errors[:2]}"
 
 
-@pytest.mark.parametrize("flavor", MATRIX_FLAVORS)
+@pytest.mark.parametrize(("flavor", "transport"), SETUPS)
 async def test_all_servers_down_serves_snapshots_then_converges(
-    flavor: Flavor, tmp_path: Path, matrix: dict[str, dict[str, Any]]
+    flavor: Flavor, transport: str, tmp_path: Path, matrix: dict[str, dict[str, Any]]
 ) -> None:
-    async with workload(tmp_path, flavor, servers=2) as cell:
+    async with workload(tmp_path, flavor, servers=2, transport=transport) as cell:
         for server in cell.servers:
             await server.pause()
         started = time.monotonic()
@@ -303,7 +364,7 @@ async def test_all_servers_down_serves_snapshots_then_converges(
         converged = await converge(cell, "after")
         errors = len(cell.errors)
         stats = cell.client.stats
-    matrix[f"all servers down, then back ({flavor})"] = {
+    matrix[f"all servers down, then back ({flavor}, {transport})"] = {
         "result": "pass" if converged and errors == 0 else "FAIL", "reads": cell.reads,
         "errors": errors, "watcher": "converged" if converged else "stale", "instance": "-",
         "logins": stats.logins, "replays": stats.replays,
