@@ -12,6 +12,9 @@ replicates ephemeral instances: every ``ip:port`` has one responsible node (Java
   node they stay there: the other nodes never see the instance, this node never beat-checks it
   (it neither turns unhealthy nor expires after 30 s) and drops it only when its client has been
   silent for three minutes. That is alibaba/nacos#14992.
+- gRPC registrations belong to the connection, and the node holding it syncs them to every node:
+  they are seen everywhere, whichever node the client connected to, and removed everywhere
+  when the connection ends. Persistent instances (Raft) are written to every node too.
 """
 
 from __future__ import annotations

@@ -2,12 +2,16 @@
 
 Instances registered over gRPC belong to their connection (one per service per connection, last
 wins; a batch replaces the set): no beats, no expiry, gone with the connection. They live in
-the same store as HTTP ones, so both APIs see them. A subscriber gets ``NotifySubscriberRequest``
-after subscribing and on every change of the service, whichever API made it.
+the same store as HTTP ones, so both APIs see them; in a ``NacosDevCluster`` the node holding the
+connection syncs them to every node (Distro), and removes them everywhere when it ends.
+Persistent instances are written to every node too (Raft). A subscriber gets
+``NotifySubscriberRequest`` after subscribing and on every change of the service, whichever API
+or node made it.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from nacos_async.testing._grpc_connections import GrpcConnection
@@ -107,16 +111,17 @@ def _unsupported(kind: str) -> GrpcError:
 def publish(
     store: NamingStore, connection: GrpcConnection, key: ServiceKey, instances: list[InstanceRecord]
 ) -> None:
-    """Make ``instances`` the connection's instances of ``key`` (empty: remove them)."""
+    """Make ``instances`` the connection's instances of ``key`` (empty: remove them), on every
+    node of the cluster (Distro syncs a connection's client data to all of them)."""
     old = connection.published.pop(key, set())
     new = {(inst.ip, inst.port) for inst in instances}
-    for ip, port in old - new:
-        record = store.find(*key, ip, port)
-        if record is not None and record.owner == connection.id:
-            store.deregister(*key, ip, port)
-    for inst in instances:
-        inst.owner = connection.id
-        store.register(*key, inst)
+    for node in store.everywhere():
+        for ip, port in old - new:
+            record = node.find(*key, ip, port)
+            if record is not None and record.owner == connection.id:
+                node.deregister(*key, ip, port)
+        for inst in instances:
+            node.register(*key, replace(inst, owner=connection.id, metadata=dict(inst.metadata)))
     if new:
         connection.published[key] = new
 
@@ -147,17 +152,20 @@ async def batch_instance(req: GrpcRequest) -> dict[str, Any]:
 
 
 async def persistent_instance(req: GrpcRequest) -> dict[str, Any]:
-    """A persistent instance: not bound to the connection, never expires."""
+    """A persistent instance: not bound to the connection, never expires, on every node."""
     key = _service_key(req)
     kind = req.text("type")
-    store = req.state.naming
+    nodes = req.state.naming.everywhere()
     if kind == REGISTER:
-        store.register(*key, _instance(req.obj("instance"), ephemeral=False))
+        record = _instance(req.obj("instance"), ephemeral=False)
+        for node in nodes:
+            node.register(*key, replace(record, metadata=dict(record.metadata)))
     elif kind == DEREGISTER:
         data = req.obj("instance")
         ip, port = data.get("ip"), data.get("port")
         if isinstance(ip, str) and isinstance(port, int):
-            store.deregister(*key, ip, port)
+            for node in nodes:
+                node.deregister(*key, ip, port)
     else:
         raise _unsupported(kind)
     return {"type": kind}

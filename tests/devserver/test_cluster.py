@@ -138,3 +138,42 @@ async def test_service_metadata_is_replicated(http: aiohttp.ClientSession) -> No
             assert resp.status == 200
         async with http.get(f"{second.url}/v3/admin/ns/service", params=form) as resp:
             assert (await resp.json())["data"]["protectThreshold"] == 0.5
+
+
+@pytest.mark.parametrize("flavor", ["2.x", "3.2"])
+async def test_grpc_instances_are_synced_to_every_node_and_leave_with_the_connection(
+    flavor: str,
+) -> None:
+    """Distro: the node holding a gRPC connection syncs its instances to every node (whichever
+    node is responsible for their address), subscribers on other nodes are pushed, and the
+    instances go everywhere when the connection ends. Persistent ones (Raft) are everywhere."""
+    pytest.importorskip("grpclib")
+    from .grpc_server._client import connected
+
+    async with NacosDevCluster(3, flavor=flavor, auth=False) as cluster:
+        first, *others = cluster.nodes
+        svc = {"namespace": "public", "serviceName": "svc", "groupName": "DEFAULT_GROUP"}
+        watcher = await connected(others[0])
+        await watcher.ok("SubscribeServiceRequest", svc | {"clusters": "", "subscribe": True})
+        assert (await watcher.next_push("NotifySubscriberRequest")).json()["serviceInfo"][
+            "hosts"
+        ] == []
+        owner = await connected(first)
+        batch = [{"ip": "10.0.0.5", "port": port} for port in range(8080, 8086)]
+        await owner.ok("BatchInstanceRequest", svc | {"type": "batchRegisterInstance",
+                                                      "instances": batch})  # fmt: skip
+        ports = {i["port"] for i in batch}
+        for node in cluster.nodes:  # their addresses hash to every node: all synced anyway
+            service = node.naming.service("public", "DEFAULT_GROUP", "svc")
+            assert service is not None and {p for _, p in service.instances} == ports
+        pushed = (await watcher.next_push("NotifySubscriberRequest")).json()["serviceInfo"]
+        assert {h["port"] for h in pushed["hosts"]} == ports  # told by its own node
+        persistent = {"ip": "10.0.0.9", "port": 1, "ephemeral": False}
+        await owner.ok(
+            "PersistentInstanceRequest",
+            svc | {"type": "registerInstance", "instance": persistent},
+        )
+        await owner.close()
+        await first.grpc.wait_until(lambda: not first.grpc.connections)  # it saw the end
+        assert all(instance_ips(node) == {"10.0.0.9": True} for node in cluster.nodes)
+        await watcher.close()
