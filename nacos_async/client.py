@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from nacos_async.config.backend import ConfigBackend
     from nacos_async.config.service import ConfigService
     from nacos_async.grpc.channel import GrpcChannel
+    from nacos_async.naming.backend import NamingBackend
     from nacos_async.naming.service import NamingService
 
 logger = logging.getLogger("nacos_async")
@@ -130,7 +131,8 @@ class NacosClient:
         self._runtime = Runtime(settings, clock, events, supervisor, rng, self._sender.request, api)
         self._transport: Transport | None = None  # chosen at start
         self._config_backend: ConfigBackend | None = None  # built on first use after start
-        self._grpc_config: GrpcChannel | None = None
+        self._naming_backend: NamingBackend | None = None  # likewise
+        self._grpc_channels: list[GrpcChannel] = []  # one per module that uses gRPC
         if settings.telemetry:
             install_telemetry(events)
         self._state: State = "new"
@@ -167,10 +169,10 @@ class NacosClient:
     @cached_property
     def naming(self) -> NamingService:
         """Service discovery: register, list, select, watch."""
-        from nacos_async.naming.http import HttpNamingBackend
+        from nacos_async.naming.backend import BackendChosenAtStart
         from nacos_async.naming.service import NamingService
 
-        return NamingService(self._runtime, HttpNamingBackend(self._runtime))
+        return NamingService(self._runtime, BackendChosenAtStart(self._chosen_naming_backend))
 
     @property
     def settings(self) -> NacosSettings:
@@ -250,13 +252,26 @@ class NacosClient:
             raise
 
     async def _choose_transport(self) -> None:
-        """Pick HTTP or gRPC for config, once (the backend is built when config is used)."""
+        """Pick HTTP or gRPC for config and naming, once (each backend is built when its
+        service is first used)."""
         choice, why = await choose_transport(
             self._settings, self._sender.servers.current(), http_only=self._custom_http
         )
         self._transport = choice
-        logger.info("config transport: %s (%s)", choice, why)
+        logger.info("transport for config and naming: %s (%s)", choice, why)
         self._events.emit("transport_chosen", transport=choice, reason=why)
+
+    def _grpc_channel(self, module: str) -> GrpcChannel:
+        """A new gRPC channel for ``module`` (its own connection, labelled module=...)."""
+        from nacos_async.grpc.channel import GrpcChannel
+
+        channel = GrpcChannel(
+            module, settings=self._settings, servers=self._sender.servers, auth=self._auth,
+            supervisor=self._supervisor, clock=self._runtime.clock, events=self._events,
+            binding=self._binding, rng=self._runtime.rng,
+        )  # fmt: skip
+        self._grpc_channels.append(channel)
+        return channel
 
     def _chosen_config_backend(self, build: bool) -> ConfigBackend | None:
         """The config backend of the chosen transport, built once (when ``build``); None
@@ -264,15 +279,9 @@ class NacosClient:
         if self._config_backend is not None or self._transport is None or not build:
             return self._config_backend
         if self._transport == "grpc":
-            from nacos_async.grpc.channel import GrpcChannel
             from nacos_async.grpc.config import GrpcConfigBackend
 
-            channel = GrpcChannel(
-                "config", settings=self._settings, servers=self._sender.servers,
-                auth=self._auth, supervisor=self._supervisor, clock=self._runtime.clock,
-                events=self._events, binding=self._binding, rng=self._runtime.rng,
-            )  # fmt: skip
-            self._grpc_config = channel
+            channel = self._grpc_channel("config")
             self._runtime.add_health("grpc-config", channel.health)
             self._config_backend = GrpcConfigBackend(self._runtime, channel)
         else:
@@ -280,6 +289,27 @@ class NacosClient:
 
             self._config_backend = HttpConfigBackend(self._runtime)
         return self._config_backend
+
+    def _chosen_naming_backend(self, build: bool) -> NamingBackend | None:
+        """The naming backend of the chosen transport, built once (when ``build``); None
+        before start. Over gRPC it keeps an HTTP one for what gRPC cannot do on some servers."""
+        if self._naming_backend is not None or self._transport is None or not build:
+            return self._naming_backend
+        from nacos_async.naming.http import HttpNamingBackend
+
+        http = HttpNamingBackend(self._runtime)
+        if self._transport == "grpc":
+            from nacos_async.grpc.naming import GrpcNamingBackend
+
+            channel = self._grpc_channel("naming")
+            backend = GrpcNamingBackend(self._runtime, channel, http)
+            self._runtime.add_health(
+                "grpc-naming", lambda: channel.health() | backend.connection_health()
+            )
+            self._naming_backend = backend
+        else:
+            self._naming_backend = http
+        return self._naming_backend
 
     async def close(self, *, timeout: float = 5.0) -> None:
         """Run the services' closers, stop background work, close the session.
@@ -302,8 +332,8 @@ class NacosClient:
         finally:
             if self._tokens is not None:
                 self._tokens.close()
-            if self._grpc_config is not None:
-                self._grpc_config.close()
+            for channel in self._grpc_channels:
+                channel.close()
             await self._supervisor.stop(timeout=max(0.1, deadline - clock.now()))
             await self._sender.close()
             self._state = "closed"
@@ -319,8 +349,8 @@ class NacosClient:
         self._state = "closed"
         if isinstance(self._http, AiohttpTransport):
             self._http.abandon()
-        if self._grpc_config is not None:
-            self._grpc_config.abandon()
+        for channel in self._grpc_channels:
+            channel.abandon()
 
     async def request(
         self,

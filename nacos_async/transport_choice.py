@@ -1,4 +1,4 @@
-"""Which transport a client's config uses: decided once, when the client starts.
+"""Which transport a client's config and naming use: decided once, when the client starts.
 
 ``transport="auto"`` (the default) picks gRPC when the ``[grpc]`` extra (grpclib) is installed
 and the current server's gRPC port (its port + ``grpc_port_offset``) answers ``ServerCheck``

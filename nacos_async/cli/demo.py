@@ -1,8 +1,9 @@
 """``nacos-async demo``: the library at work against the embedded dev server.
 
-A concurrent workload (config reads, a watcher fed by publishes, a registered instance with
-heartbeats, list and select) runs across several token lifetimes and one secret rotation, with
-live progress, and ends with a table. It exits 1 if any error reached a caller.
+A concurrent workload (config reads, a watcher fed by publishes, a registered instance kept by
+heartbeats over HTTP or by the connection over gRPC, list and select) runs across several token
+lifetimes and one secret rotation, with live progress, and ends with a table. It exits 1 if any
+error reached a caller.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "demo",
         help="run a concurrent workload against the embedded dev server",
         description="Run config reads, a config watcher fed by publishes and a registered "
-        "instance with heartbeats against the embedded dev server, across several token "
+        "instance against the embedded dev server, across several token "
         "lifetimes and one secret rotation, then print what happened. Exits 1 if any error "
         "reached a caller.",
     )
@@ -122,6 +123,8 @@ async def _demo(args: argparse.Namespace) -> dict[str, Any]:
             tasks[-2].cancel()
             await asyncio.gather(tasks[-2], return_exceptions=True)
             stats = client.stats
+            transport = client.health().transport
+            kept = server.naming.find("public", "DEFAULT_GROUP", SERVICE, "127.0.0.1", 8080)
         if sys.stderr.isatty():
             print(file=sys.stderr)
         return {
@@ -144,6 +147,8 @@ async def _demo(args: argparse.Namespace) -> dict[str, Any]:
             "config_publishes": tally.publishes,
             "config_changes_seen": tally.changes_seen,
             "watcher_has_latest": tally.last_seen == f"counter: {tally.publishes - 1}",
+            "transport": transport,
+            "instance_kept": kept is not None,
             "heartbeats": stats.heartbeats,
         }
 
@@ -230,7 +235,9 @@ ROWS = {
         "values the watcher received; a slow watcher may skip to the latest",
     ),
     "watcher_has_latest": ("watcher has latest", "the watcher ended on the last value published"),
-    "heartbeats": ("heartbeats", "beats that kept the registered instance alive"),
+    "transport": ("transport", "for config and naming, chosen at start (grpc with the extra)"),
+    "instance_kept": ("instance kept", "the registered instance was on the server to the end"),
+    "heartbeats": ("heartbeats", "beats that kept it alive over HTTP (none over gRPC)"),
 }
 
 

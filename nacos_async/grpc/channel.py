@@ -197,6 +197,16 @@ class GrpcChannel:
                 elif failed < attempts:
                     await self._clock.sleep(pause)
 
+    async def server_abilities(self) -> dict[str, bool]:
+        """What the current server said it supports in its SetupAck (connecting first, as a
+        request would; ``{}`` from a 2.2.x server, which negotiates nothing)."""
+        if self._closed:
+            raise NacosClosedError("client is closed (or was never started)")
+        budget = self._settings.request_timeout
+        connection = await self._connection_for("SetupAckRequest", budget,
+                                                self._clock.now() + budget)  # fmt: skip
+        return dict(connection.abilities)
+
     # ----- requests ----------------------------------------------------------------------------
     async def request(
         self,

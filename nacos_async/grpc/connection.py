@@ -73,6 +73,7 @@ class GrpcConnection:
         self.id = ""  # the server's connectionId, from ServerCheck
         self.client_ip = ""
         self.lost: str | None = None  # why the connection ended, once it has
+        self.abilities: dict[str, bool] = {}  # the server's, from SetupAck (2.2.x sends none)
         self._module = module
         self._tenant = tenant
         self._labels = dict(labels)
@@ -211,6 +212,9 @@ class GrpcConnection:
             return
         request_id = body.get("requestId")
         if kind == "SetupAckRequest":  # no reply, as the Java client
+            table = body.get("abilityTable")
+            if isinstance(table, dict):
+                self.abilities = {str(k): v is True for k, v in table.items()}
             self._ready.set()
             return
         if kind == "ClientDetectionRequest":

@@ -78,6 +78,9 @@ class HttpNamingBackend:
 
         await self._runtime.api.call(v3, v1, prefer="v1")
 
+    def keeps(self, spec: InstanceSpec) -> bool:
+        return False  # a failed registration changed nothing: the heartbeats go on as before
+
     async def update(self, spec: InstanceSpec) -> None:
         """The v3 admin API on 3.x (v1 PUT is an admin API there too: 410 on 3.0/3.1, gone on
         3.2), which needs a token even with client auth off; v1 on 1.x/2.x."""

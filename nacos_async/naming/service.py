@@ -1,4 +1,5 @@
-"""``client.naming``: register with heartbeats, deregister, list, select, watch."""
+"""``client.naming``: register (kept by heartbeats over HTTP, by the connection over gRPC),
+deregister, list, select, watch."""
 
 from __future__ import annotations
 
@@ -73,7 +74,7 @@ class NamingService:
 
     @property
     def registered(self) -> list[InstanceSpec]:
-        """The instances this client registered and keeps alive."""
+        """The instances this client registered and keeps registered."""
         return list(self._owned.values())
 
     def _health(self) -> dict[str, Any]:
@@ -102,10 +103,17 @@ class NamingService:
         enabled: bool = True,
         healthy: bool = True,
     ) -> None:
-        """Register an instance; an ephemeral one is kept alive by heartbeats until deregistered."""
+        """Register an instance; an ephemeral one is kept registered until deregistered (by
+        heartbeats over HTTP; over gRPC by the connection, and registered again after every
+        reconnect: a registration that fails for want of a connection is kept and made then)."""
         spec = _spec(service, ip, port, group, cluster, weight=weight, metadata=metadata,
                      ephemeral=ephemeral, enabled=enabled, healthy=healthy)  # fmt: skip
-        await self._backend.register(spec)
+        try:
+            await self._backend.register(spec)
+        except BaseException:
+            if self._backend.keeps(spec):
+                self._owned[spec.key] = spec
+            raise
         self._owned[spec.key] = spec
 
     async def deregister_instance(
@@ -118,7 +126,7 @@ class NamingService:
         cluster: str = DEFAULT_CLUSTER,
         ephemeral: bool = True,
     ) -> None:
-        """Stop heartbeats and remove the instance (no error if the server lacks it)."""
+        """Stop keeping the instance and remove it (no error if the server lacks it)."""
         spec = _spec(service, ip, port, group, cluster, ephemeral=ephemeral)
         self._owned.pop(spec.key, None)
         await self._backend.deregister(spec)
@@ -136,10 +144,17 @@ class NamingService:
         enabled: bool = True,
         ephemeral: bool = True,
     ) -> None:
-        """Change weight, metadata or enabled (on Nacos 3.x an admin API: credentials needed)."""
+        """Change weight, metadata or enabled. Over HTTP on Nacos 3.x that is an admin API
+        (credentials needed); over gRPC an instance this client registered is registered again
+        with the new attributes, any other one is updated over HTTP."""
         spec = _spec(service, ip, port, group, cluster, weight=weight, metadata=metadata,
                      ephemeral=ephemeral, enabled=enabled)  # fmt: skip
-        await self._backend.update(spec)
+        try:
+            await self._backend.update(spec)
+        except BaseException:
+            if spec.key in self._owned and self._backend.keeps(spec):
+                self._owned[spec.key] = spec
+            raise
         if spec.key in self._owned:
             self._owned[spec.key] = spec
 

@@ -94,6 +94,7 @@ def test_naming_deregister_and_services(
     server_address: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("NACOS_DEREGISTER_ON_CLOSE", "false")  # leave it there on exit
+    monkeypatch.setenv("NACOS_TRANSPORT", "http")  # over gRPC it leaves with its connection
     assert (
         run(server_address, "naming", "register", "pay", "10.0.0.9", "80", "--seconds", "0.01") == 0
     )

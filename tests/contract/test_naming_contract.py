@@ -1,7 +1,9 @@
-"""Naming calls any Nacos must serve to our client, with credentials, without, across nodes."""
+"""Naming calls any Nacos must serve to our client, with credentials, without, across nodes:
+each over HTTP and over gRPC (the transport ``auto`` picks where the server speaks it)."""
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from contextlib import AsyncExitStack
 
@@ -15,9 +17,16 @@ GUIDANCE = r"(?i)username"  # a refusal must say what to configure
 IP = "10.254.0.5"
 
 
-async def test_register_list_select_deregister(target: Target) -> None:
+@pytest.fixture(params=["http", "grpc"])
+def transport(request: pytest.FixtureRequest) -> str:
+    if request.param == "grpc" and importlib.util.find_spec("grpclib") is None:
+        pytest.skip("the [grpc] extra is not installed")
+    return str(request.param)
+
+
+async def test_register_list_select_deregister(target: Target, transport: str) -> None:
     service = unique("contract-svc")
-    async with target.client(deregister_on_close=False) as client:
+    async with target.client(deregister_on_close=False, transport=transport) as client:
         naming = client.naming
         await naming.register_instance(service, IP, 8080, metadata={"v": "1"}, weight=2)
         (host,) = await naming.list_instances(service)
@@ -29,11 +38,12 @@ async def test_register_list_select_deregister(target: Target) -> None:
             await naming.select_instance(service)
 
 
-async def test_every_cluster_is_listed_when_none_is_named(target: Target) -> None:
+async def test_every_cluster_is_listed_when_none_is_named(target: Target, transport: str) -> None:
     """The v3 instance list answers only DEFAULT for a blank cluster: the client must find
-    the other clusters itself (or use an API that lists all) on every version."""
+    the other clusters itself (or use an API that lists all, as gRPC's query with a blank
+    cluster does) on every version."""
     service = unique("contract-clusters")
-    async with target.client() as client:
+    async with target.client(transport=transport) as client:
         naming = client.naming
         await naming.register_instance(service, IP, 8080)
         await naming.register_instance(service, IP, 8081, cluster="east")
@@ -43,11 +53,12 @@ async def test_every_cluster_is_listed_when_none_is_named(target: Target) -> Non
         assert [h.port for h in east] == [8081]
 
 
-async def test_list_services_keeps_to_the_group_asked_for(target: Target) -> None:
+async def test_list_services_keeps_to_the_group_asked_for(target: Target, transport: str) -> None:
     """The 3.x admin list reads groupNameParam (a substring), not groupName: the client must
-    send what the server reads and keep exact-group results and counts for the caller."""
+    send what the server reads and keep exact-group results and counts for the caller (gRPC's
+    service list matches the group exactly)."""
     group = unique("CG")
-    async with target.client() as client:
+    async with target.client(transport=transport) as client:
         naming = client.naming
         await naming.register_instance("orders", IP, 8080, group=group)
         await naming.register_instance("orders-v2", IP, 8081, group=f"{group}2")
@@ -56,11 +67,12 @@ async def test_list_services_keeps_to_the_group_asked_for(target: Target) -> Non
         assert (page.count, page.names) == (1, ["orders"])
 
 
-async def test_update_instance(target: Target) -> None:
+async def test_update_instance(target: Target, transport: str) -> None:
     """PUT /v1/ns/instance is an admin API in 3.0/3.1 (410) and gone in 3.2: on 3.x the
-    client must use PUT /v3/admin/ns/instance."""
+    client must use PUT /v3/admin/ns/instance. Over gRPC the client registers its own instance
+    again with the new attributes."""
     service = unique("contract-update")
-    async with target.client() as client:
+    async with target.client(transport=transport) as client:
         naming = client.naming
         await naming.register_instance(service, IP, 8080)
         await naming.update_instance(service, IP, 8080, weight=5, metadata={"v": "2"})
@@ -68,11 +80,11 @@ async def test_update_instance(target: Target) -> None:
         assert (host.weight, host.metadata) == (5.0, {"v": "2"})
 
 
-async def test_register_without_credentials(stock: Target) -> None:
+async def test_register_without_credentials(stock: Target, transport: str) -> None:
     """Client APIs are open unless client auth is on (3.3's default): then the refusal says
-    what to configure."""
+    what to configure. The same over gRPC."""
     service = unique("contract-anon")
-    async with stock.anonymous() as client:
+    async with stock.anonymous(transport=transport) as client:
         if stock.client_auth:
             with pytest.raises(NacosAuthError, match=GUIDANCE):
                 await client.naming.register_instance(service, IP, 8080)
@@ -82,9 +94,9 @@ async def test_register_without_credentials(stock: Target) -> None:
 
 
 async def test_list_services_without_credentials(stock: Target) -> None:
-    """The 3.x service list is an admin API (token needed by default); 3.0/3.1 still serve
-    the open /v1/ns/service/list: use it there, else say what to configure."""
-    async with stock.anonymous() as client:
+    """Over HTTP the 3.x service list is an admin API (token needed by default); 3.0/3.1 still
+    serve the open /v1/ns/service/list: use it there, else say what to configure."""
+    async with stock.anonymous(transport="http") as client:
         try:
             page = await client.naming.list_services(group=unique("CG"))
         except NacosAuthError as exc:
@@ -95,22 +107,36 @@ async def test_list_services_without_credentials(stock: Target) -> None:
         assert (page.count, page.names) == (0, [])
 
 
+async def test_list_services_without_credentials_over_grpc(stock: Target) -> None:
+    """Over gRPC the service list is a client call: open unless client auth is on, and then
+    the refusal says what to configure."""
+    pytest.importorskip("grpclib")
+    async with stock.anonymous(transport="grpc") as client:
+        if stock.client_auth:
+            with pytest.raises(NacosAuthError, match=GUIDANCE):
+                await client.naming.list_services(group=unique("CG"))
+            return
+        page = await client.naming.list_services(group=unique("CG"))
+        assert (page.count, page.names) == (0, [])
+
+
 async def test_an_instance_registered_through_one_node_is_seen_on_every_node(
-    cluster: list[Target],
+    cluster: list[Target], transport: str
 ) -> None:
     """v1 naming writes are Distro-forwarded to the responsible node and synced; v3 client
     writes are not (alibaba/nacos#14992). Where v1 is served (to 3.1) the client must use it;
-    from 3.2 HTTP registration cannot be cluster-safe (use gRPC): nothing to test over HTTP."""
+    from 3.2 HTTP registration cannot be cluster-safe: nothing to test over HTTP. Over gRPC
+    the node holding the connection syncs its instances to every node, on every version."""
     entry = cluster[0]
-    if entry.flavor in ("3.2", "3.3"):
+    if transport == "http" and entry.flavor in ("3.2", "3.3"):
         pytest.skip("Nacos 3.2+: HTTP registration is not cluster-safe; gRPC is")
     service = unique("contract-distro")
     ports = list(range(8080, 8086))  # their ip:port hash to every node of a three-node cluster
     async with AsyncExitStack() as stack:
-        client = await stack.enter_async_context(entry.client())
+        client = await stack.enter_async_context(entry.client(transport=transport))
         for port in ports:
             await client.naming.register_instance(service, IP, port)
         for node in cluster:
-            reader = await stack.enter_async_context(node.client())
+            reader = await stack.enter_async_context(node.client(transport=transport))
             listed = sorted(h.port for h in await reader.naming.list_instances(service))
             assert listed == ports, node.address

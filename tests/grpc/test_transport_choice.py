@@ -28,7 +28,9 @@ async def test_auto_chooses_grpc_against_a_grpc_capable_server(
                 assert await client.config.get("app") == "v1"
                 assert len(config_connections(server)) == 1
         assert "GET /v1/cs/configs" not in server.stats.requests
-        assert any("config transport: grpc" in r.getMessage() for r in caplog.records)
+        assert any(
+            "transport for config and naming: grpc" in r.getMessage() for r in caplog.records
+        )
 
 
 async def test_auto_chooses_http_when_the_server_has_no_grpc_port(
@@ -42,7 +44,9 @@ async def test_auto_chooses_http_when_the_server_has_no_grpc_port(
                 assert await client.config.get("app") == "v1"
                 assert "grpc-config" not in client.health().services
         assert server.stats.requests["GET /v3/client/cs/config"] == 1
-        [line] = [r.getMessage() for r in caplog.records if "config transport" in r.getMessage()]
+        [line] = [
+            r.getMessage() for r in caplog.records if "transport for config" in r.getMessage()
+        ]
         assert "http" in line and "no gRPC answer" in line
 
 
@@ -127,3 +131,21 @@ async def test_config_taken_before_start_uses_the_transport_chosen_at_start() ->
         async with client:
             assert await config.get("app") == "v1"
             assert client.health().transport == "grpc" and len(config_connections(server)) == 1
+
+
+async def test_naming_taken_before_start_follows_the_same_choice_on_its_own_connection() -> None:
+    async with NacosDevServer(auth=False) as server:
+        client = NacosClient(server.address)
+        naming = client.naming
+        with pytest.raises(NacosClosedError, match="never started"):
+            await naming.register_instance("orders", "10.0.0.5", 8080)
+        assert naming.registered == []
+        async with client:
+            await naming.register_instance("orders", "10.0.0.5", 8080)
+            await client.config.get("app", default=None)
+            modules = sorted(c.labels["module"] for c in server.grpc.connections)
+            assert modules == ["config", "naming"]  # one connection per module, as Nacos wants
+            services = client.health().services
+            assert services["naming"]["transport"] == "grpc"
+            assert services["grpc-naming"]["instances"] == 1
+        assert server.stats.grpc_requests["InstanceRequest"] == 2  # registered, deregistered

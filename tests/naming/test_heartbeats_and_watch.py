@@ -1,4 +1,5 @@
-"""Heartbeats and watches on a fake clock shared by the client and the dev server."""
+"""Heartbeats and polled watches over HTTP, on a fake clock shared by the client and the dev
+server (over gRPC: no heartbeats, pushed watches; tests/grpc/test_naming.py)."""
 
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ async def test_heartbeats_keep_an_instance_past_the_server_timeouts(flavor: Flav
     clock = FakeClock()
     async with NacosDevServer(flavor=flavor, clock=clock) as server:
         async with NacosClient(
-            server.address, username="nacos", password="nacos", clock=clock
+            server.address, transport="http", username="nacos", password="nacos", clock=clock
         ) as client:
             beats = EventCounter(client, "heartbeat")
             await client.naming.register_instance("orders", "10.0.0.5", 8080)
@@ -56,7 +57,7 @@ async def test_forgotten_instances_are_back_within_one_beat(flavor: Flavor) -> N
     clock = FakeClock()
     async with NacosDevServer(flavor=flavor, clock=clock) as server:
         async with NacosClient(
-            server.address, username="nacos", password="nacos", clock=clock
+            server.address, transport="http", username="nacos", password="nacos", clock=clock
         ) as client:
             beats = EventCounter(client, "heartbeat")
             for last in range(1, 6):
@@ -73,7 +74,7 @@ async def test_forgotten_instances_are_back_within_one_beat(flavor: Flavor) -> N
 async def test_instances_come_back_after_a_restart_that_loses_state() -> None:
     clock = FakeClock()
     async with NacosDevServer(flavor="3.2", clock=clock) as server:
-        async with NacosClient(server.address, username="nacos", password="nacos", clock=clock,
+        async with NacosClient(server.address, transport="http", username="nacos", password="nacos", clock=clock,
                                relogin_min_interval=0) as client:  # fmt: skip
             beats = EventCounter(client, "heartbeat")
             await client.naming.register_instance("orders", "10.0.0.5", 8080)
@@ -87,7 +88,7 @@ async def test_instances_come_back_after_a_restart_that_loses_state() -> None:
 async def test_heartbeats_survive_a_burst_of_503s() -> None:
     clock = FakeClock()
     async with NacosDevServer(flavor="2.x", clock=clock) as server:
-        async with NacosClient(server.address, username="nacos", password="nacos", clock=clock,
+        async with NacosClient(server.address, transport="http", username="nacos", password="nacos", clock=clock,
                                max_attempts=1) as client:  # fmt: skip
             attempts = EventCounter(client, "heartbeat", "heartbeat_failed")
             await client.naming.register_instance("orders", "10.0.0.5", 8080)
@@ -104,8 +105,8 @@ async def test_watch_emits_once_per_real_change_and_never_an_empty_list() -> Non
     clock = FakeClock()
     async with NacosDevServer(flavor="3.1", clock=clock, auth=False) as server:
         async with (
-            NacosClient(server.address, clock=clock) as client,
-            NacosClient(server.address) as other,
+            NacosClient(server.address, transport="http", clock=clock) as client,
+            NacosClient(server.address, transport="http") as other,
         ):
             polls = EventCounter(client, "request")
             seen: list[list[str]] = []
@@ -146,7 +147,9 @@ async def test_watch_emits_once_per_real_change_and_never_an_empty_list() -> Non
 async def test_watch_reports_an_empty_list_when_protection_is_off() -> None:
     clock = FakeClock()
     async with NacosDevServer(flavor="2.x", clock=clock, auth=False) as server:
-        async with NacosClient(server.address, clock=clock, push_empty_protection=False) as client:
+        async with NacosClient(
+            server.address, transport="http", clock=clock, push_empty_protection=False
+        ) as client:
             seen: list[list[Instance]] = []
             changed = EventCounter(client, "service_changed")
             await client.naming.subscribe("orders", seen.append)
@@ -165,7 +168,7 @@ async def test_watch_reports_an_empty_list_when_protection_is_off() -> None:
 
 async def test_watch_iterators_end_when_the_client_closes() -> None:
     async with NacosDevServer(auth=False) as server:
-        client = NacosClient(server.address)
+        client = NacosClient(server.address, transport="http")
         await client.start()
         await client.naming.register_instance("orders", "10.0.0.1", 8080)
         lists: list[int] = []
@@ -187,7 +190,7 @@ async def test_watch_iterators_end_when_the_client_closes() -> None:
 async def test_a_watch_without_initial_yields_changes_only_and_subscribe_is_awaited() -> None:
     clock = FakeClock()
     async with NacosDevServer(flavor="2.x", clock=clock, auth=False) as server:
-        async with NacosClient(server.address, clock=clock) as client:
+        async with NacosClient(server.address, transport="http", clock=clock) as client:
             await client.naming.register_instance("orders", "10.0.0.1", 8080)
             heard: list[int] = []
             await client.naming.subscribe("orders", lambda hosts: heard.append(len(hosts)))
@@ -207,7 +210,7 @@ async def test_light_beats_after_the_first_and_20404_re_registers() -> None:
     clock = FakeClock()
     async with NacosDevServer(flavor="2.x", clock=clock) as server:
         async with NacosClient(
-            server.address, username="nacos", password="nacos", clock=clock
+            server.address, transport="http", username="nacos", password="nacos", clock=clock
         ) as client:
             beats = EventCounter(client, "heartbeat")
             await client.naming.register_instance("orders", "10.0.0.5", 8080)
@@ -226,7 +229,9 @@ async def test_the_heartbeat_interval_setting_applies_to_every_v3_beat(interval:
     (and a short one runs)."""
     clock = FakeClock()
     async with NacosDevServer(flavor="3.2", clock=clock, auth=False) as server:
-        async with NacosClient(server.address, clock=clock, heartbeat_interval=interval) as client:
+        async with NacosClient(
+            server.address, transport="http", clock=clock, heartbeat_interval=interval
+        ) as client:
             beats = EventCounter(client, "heartbeat")
             await client.naming.register_instance("orders", "10.0.0.5", 8080)
             await clock.settle()

@@ -1,4 +1,5 @@
-"""Register, list, select, deregister per flavor; filters; validation; weighted selection."""
+"""Register, list, select, deregister per flavor and transport; filters; validation; weighted
+selection."""
 
 from __future__ import annotations
 
@@ -13,11 +14,19 @@ from nacos_async.naming import Instance
 from nacos_async.naming.select import weighted_choice
 from nacos_async.testing import FLAVORS, Flavor, NacosDevServer
 
+TRANSPORTS = ["http", "grpc"]
 
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
 @pytest.mark.parametrize("flavor", FLAVORS)
-async def test_round_trip_with_metadata_weights_and_clusters(flavor: Flavor) -> None:
+async def test_round_trip_with_metadata_weights_and_clusters(
+    flavor: Flavor, transport: str
+) -> None:
     async with NacosDevServer(flavor=flavor) as server:
-        async with NacosClient(server.address, username="nacos", password="nacos") as client:
+        async with NacosClient(
+            server.address, username="nacos", password="nacos", transport=transport
+        ) as client:
+            assert client.health().transport == transport
             naming = client.naming
             await naming.register_instance(
                 "orders", "10.0.0.5", 8080, metadata={"v": "2"}, weight=3
@@ -42,18 +51,23 @@ async def test_round_trip_with_metadata_weights_and_clusters(flavor: Flavor) -> 
                 await naming.select_instance("nobody-home")
 
 
+@pytest.mark.parametrize("transport", TRANSPORTS)
 @pytest.mark.parametrize("flavor", FLAVORS)
-async def test_close_deregisters_what_the_client_registered(flavor: Flavor) -> None:
+async def test_close_deregisters_what_the_client_registered(flavor: Flavor, transport: str) -> None:
     async with NacosDevServer(flavor=flavor, auth=False) as server:
-        async with NacosClient(server.address) as client:
+        async with NacosClient(server.address, transport=transport) as client:
             await client.naming.register_instance("orders", "10.0.0.5", 8080)
+            await client.naming.register_instance("orders", "10.0.0.6", 8080)
             await client.naming.register_instance("billing", "10.0.0.5", 8081)
         assert all(not s.instances for s in server.naming.list_services("public", "DEFAULT_GROUP"))
 
 
-async def test_close_with_the_server_down_returns_within_its_bound() -> None:
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_close_with_the_server_down_returns_within_its_bound(transport: str) -> None:
     async with NacosDevServer(auth=False) as server:
-        client = NacosClient(server.address, retry_backoff=0.05, request_timeout=0.5)
+        client = NacosClient(
+            server.address, retry_backoff=0.05, request_timeout=0.5, transport=transport
+        )
         await client.start()
         await client.naming.register_instance("orders", "10.0.0.5", 8080)
         await server.pause()
@@ -87,12 +101,13 @@ async def test_close_with_the_server_down_returns_within_its_bound() -> None:
 async def test_bad_input_is_refused_before_any_request(call: dict[str, Any], match: str) -> None:
     args: dict[str, Any] = {"service": "orders", "ip": "10.0.0.5", "port": 8080} | call
     async with NacosDevServer(auth=False) as server, NacosClient(server.address) as client:
-        before = sum(server.stats.requests.values())
+        stats = server.stats
+        before = sum(stats.requests.values()) + sum(stats.grpc_requests.values())
         with pytest.raises(ValueError, match=match):
             await client.naming.register_instance(
                 args.pop("service"), args.pop("ip"), args.pop("port"), **args
             )
-        assert sum(server.stats.requests.values()) == before
+        assert sum(stats.requests.values()) + sum(stats.grpc_requests.values()) == before
 
 
 def test_weighted_selection_matches_the_weights() -> None:

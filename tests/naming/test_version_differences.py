@@ -1,4 +1,5 @@
-"""Naming against what each Nacos version really answers (issue 15), through the public API."""
+"""Naming over HTTP against what each Nacos version really answers (issue 15), through the
+public API (the same calls over gRPC: tests/grpc/test_naming.py and tests/contract)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ GUIDANCE = r"(?i)username"  # a refusal must say what to configure
 
 
 def admin(server: NacosDevServer | NacosDevCluster, **options: object) -> NacosClient:
+    options = {"transport": "http"} | options
     return NacosClient(server.address, username="nacos", password="nacos", **options)  # type: ignore[arg-type]
 
 
@@ -82,7 +84,7 @@ async def test_without_credentials_on_32_lists_show_default_only_and_say_so(
     off: without credentials a list shows DEFAULT (what the v3 client API answers), warns once,
     tells health(), and never asks the refusing admin API again. Named clusters still work."""
     async with NacosDevServer(flavor="3.2", auth=False) as server:
-        async with NacosClient(server.address) as client:
+        async with NacosClient(server.address, transport="http") as client:
             naming = client.naming
             await naming.register_instance("orders", "10.0.0.5", 8080)
             await naming.register_instance("orders", "10.0.0.6", 8080, cluster="east")
@@ -165,7 +167,7 @@ async def test_registration_and_heartbeats_reach_every_node_of_the_cluster(
     async with NacosDevCluster(3, flavor=flavor, clock=clock) as cluster:
         owner = cluster.responsible("10.0.0.5", 8080)
         entry = next(node for node in cluster.nodes if node is not owner)
-        async with NacosClient(entry.address, username="nacos", password="nacos",
+        async with NacosClient(entry.address, transport="http", username="nacos", password="nacos",
                                clock=clock) as client:  # fmt: skip
             beats = EventCounter(client, "heartbeat")
             await client.naming.register_instance("orders", "10.0.0.5", 8080)
@@ -196,7 +198,7 @@ async def test_http_registration_on_32_reaches_only_the_node_it_was_sent_to(
 # ----- 4. default auth on 3.x and update_instance -------------------------------------------------
 async def test_list_services_without_credentials_on_31_uses_the_open_v1_api() -> None:
     async with NacosDevServer(flavor="3.1", auth=False) as server:  # as 3.1 ships
-        async with NacosClient(server.address) as client:
+        async with NacosClient(server.address, transport="http") as client:
             await client.naming.register_instance("orders", "10.0.0.5", 8080)
             page = await client.naming.list_services()
             assert (page.count, page.names) == (1, ["orders"])
@@ -207,7 +209,7 @@ async def test_list_services_without_credentials_on_32_says_what_to_configure(
     flavor: Flavor,
 ) -> None:
     async with NacosDevServer(flavor=flavor, auth=False) as server:  # client auth off
-        async with NacosClient(server.address) as client:
+        async with NacosClient(server.address, transport="http") as client:
             with pytest.raises(NacosAuthError, match=GUIDANCE):
                 await client.naming.list_services()
 
@@ -227,7 +229,7 @@ async def test_update_instance(flavor: Flavor) -> None:
 async def test_update_instance_without_credentials_says_what_to_configure(flavor: Flavor) -> None:
     """No open twin: v1 PUT is an admin API on 3.0/3.1 (410) and gone on 3.2."""
     async with NacosDevServer(flavor=flavor, auth=False) as server:  # client auth off
-        async with NacosClient(server.address) as client:
+        async with NacosClient(server.address, transport="http") as client:
             await client.naming.register_instance("orders", "10.0.0.5", 8080)
             with pytest.raises(NacosAuthError, match=GUIDANCE):
                 await client.naming.update_instance("orders", "10.0.0.5", 8080, weight=5)
@@ -238,7 +240,7 @@ async def test_update_instance_without_credentials_says_what_to_configure(flavor
 @pytest.mark.parametrize("call", ["register", "list", "select"])
 async def test_33_without_credentials_says_what_to_configure(call: str) -> None:
     async with NacosDevServer(flavor="3.3") as server:  # client auth on, as 3.3 ships
-        async with NacosClient(server.address) as client:
+        async with NacosClient(server.address, transport="http") as client:
             naming = client.naming
             with pytest.raises(NacosAuthError, match=GUIDANCE):
                 if call == "register":

@@ -14,7 +14,10 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         return
     write = terminalreporter.write_line
     write("")
-    write("fault matrix (workload: concurrent config reads, a watcher, a heartbeating instance)")
+    write(
+        "fault matrix (workload: concurrent config reads, a watcher, a registered instance: "
+        "heartbeats over HTTP, the connection over gRPC)"
+    )
     write(
         f"{'fault':<48} {'result':<6} {'reads':>6} {'caller errors':>13} {'watcher':>9} {'instance':>9} {'logins':>6} {'replays':>7}"
     )

@@ -1,11 +1,12 @@
 """The fault matrix: each fault hits a live workload; nothing may be lost or left broken.
 
 Workload in every cell: readers getting a config concurrently, a watcher on it, and a registered
-instance with heartbeats. Invariants: no caller error where a retry or failover could succeed
-(else a typed error within the deadline), the watcher converges to the server's content, the
-instance is (back) on the server, and the client's background loops are still running.
-Config travels over HTTP (2.x long-poll, 3.3 MD5 polling) or gRPC (3.3 push); the gRPC rows also
-take the gRPC fault switches.
+instance. Invariants: no caller error where a retry or failover could succeed (else a typed
+error within the deadline), the watcher converges to the server's content, the instance is
+(back) on the server, and the client's background loops are still running.
+Config and naming travel over HTTP (2.x long-poll and v1 beats, 3.3 MD5 polling and v3 beats)
+or gRPC (3.3: config pushed, the instance bound to the connection and registered again after
+every reconnect, no heartbeat); the gRPC rows also take the gRPC fault switches.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from nacos_async import NacosClient, NacosError
 from nacos_async.testing import Flavor, NacosDevServer
 
 SECRET = base64.b64encode(b"fault-matrix-shared-secret-key-32b!").decode()
-# (flavor, config transport): v1 long-poll + v1 naming / v3 with MD5 polling / v3 with gRPC push
+# (flavor, transport): v1 long-poll + v1 naming / v3 MD5 polling + v3 beats / gRPC for both
 SETUPS: list[tuple[Flavor, str]] = [("2.x", "http"), ("3.3", "http"), ("3.3", "grpc")]
 
 
@@ -333,6 +334,7 @@ async def test_fault_cell(
                 await cell.progressed.wait()
         client = cell.client
         stats = client.stats
+        over_grpc = client.health().services.get("grpc-naming", {}).get("instances")
     matrix[f"{name} ({flavor}, {transport})"] = {
         "result": "pass" if converged and back and (errors_allowed or not cell.errors) else "FAIL",
         "reads": cell.reads,
@@ -344,6 +346,8 @@ async def test_fault_cell(
     }
     assert converged, f"{name}: watcher saw {cell.seen[-3:]}"
     assert back, f"{name}: instance not back"
+    if transport == "grpc":  # the instance lives on the connection: redone, never beaten
+        assert (over_grpc, stats.heartbeats) == (1, 0)
     if errors_allowed:
         assert all(isinstance(e, NacosError) for e in cell.errors)
     else:
