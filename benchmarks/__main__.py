@@ -44,7 +44,7 @@ async def run_all(quick: bool, with_3x: bool) -> dict[str, Any]:
         results["auth_client"] = await auth_client_bench.run(quick)
     results["config"] = await config_bench.run(quick)
     results["grpc"] = await grpc_bench.run(quick, with_3x)
-    results["naming"] = await naming_bench.run(quick)
+    results["naming"] = await naming_bench.run(quick, with_3x)
     results["service_call"] = await service_call_bench.run(quick)
     results["footprint"] = await footprint.run(with_3x, repeats=5 if quick else 15)
     return results

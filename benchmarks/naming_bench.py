@@ -1,39 +1,65 @@
-"""Naming benchmark: the client CPU of heartbeats against raw aiohttp, and list latency.
+"""Naming benchmark: heartbeats against raw aiohttp, and naming over gRPC against HTTP and
+against nacos-sdk-python 3.2.0's asyncio naming client.
 
 Heartbeats are background work at a fixed pace, so contenders cannot take turns in one process
 (``_compare``'s slices): each runs in its own process at the same time instead, and measures its
 own CPU over the same windows of wall time, so that all see the same noise. The contenders:
-nacos-async, raw aiohttp sending the same beats at the same pace (one loop, a heap of due times,
-light beats when the server allows them, as the client does), and raw aiohttp again (the noise
-row). Run on the 2.x flavor (v1 beats) and the 3.2 flavor (v3 beats); reported: CPU per beat,
-the ratio ours/raw (min/median/max over windows), beats sent against expected, and
-list_instances latency for nacos-async's instances.
+nacos-async (over HTTP), raw aiohttp sending the same beats at the same pace (one loop, a heap
+of due times, light beats when the server allows them, as the client does), and raw aiohttp
+again (the noise row). Run on the 2.x flavor (v1 beats) and the 3.2 flavor (v3 beats);
+reported: CPU per beat, the ratio ours/raw (min/median/max over windows), beats sent against
+expected, and list_instances latency for nacos-async's instances.
 
-    python -m benchmarks.naming_bench [--quick]
+Over gRPC (3.2 flavor), the same way, in parallel processes: the client CPU and memory of
+holding 1,000 registered instances (nacos-async over gRPC: no heartbeats; over HTTP: beats every
+5 s; nacos-sdk-python 3.2.0 from its own virtualenv, ``_grpc_naming_worker.py``); the latency
+from a change (an instance registered) to each watcher seeing it (pushed over gRPC, polled every
+``naming_poll_interval`` over HTTP); and the time each takes to have its instances back on the
+server after a restart that lost them.
+
+    python -m benchmarks.naming_bench [--quick] [--no-3x]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import heapq
 import itertools
 import json
+import random
 import sys
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 
 from benchmarks._compare import Spread, Target
-from benchmarks._harness import dev_server_process, environment, percentile, raise_fd_limit
+from benchmarks._harness import (
+    PEER_3X,
+    contender_python,
+    control,
+    dev_server_process,
+    environment,
+    percentile,
+    raise_fd_limit,
+    rss_mb,
+)
 from nacos_async import NacosClient
+from nacos_async.settings import NacosSettings
 
 OURS, RAW, RAW_AGAIN = "nacos-async", "raw aiohttp", "raw aiohttp again"
 BEAT_TARGET = Target("<=", 1.0)  # per-beat CPU against raw aiohttp
 LIST_TARGET = Target("<=", 10.0)  # list_instances p50 in ms, for 1,000 instances
 FLAVORS = {"2.x": "v1", "3.2": "v3"}  # the beats each flavor gets
+GRPC, HTTP, SDK = "nacos-async gRPC", "nacos-async HTTP", "nacos-sdk-python 3.2.0 (gRPC)"
+HOLD_TARGET = Target("<=", 0.01)  # share of one core holding 1,000 instances over gRPC
+WORKER = Path(__file__).with_name("_grpc_naming_worker.py")
+CREDENTIALS = {"username": "nacos", "password": "nacos"}
 
 
 def _address(i: int) -> str:
@@ -131,10 +157,12 @@ async def _ready_then_start() -> float:
 async def child(args: argparse.Namespace) -> dict[str, Any]:
     """One contender, in its own process (see the module docstring)."""
     address = args.base.removeprefix("http://")
+    if args.child in ("hold", "keep", "watch"):
+        return await grpc_child(args, address)
     interval = args.beat_ms / 1000
     if args.child == "ours":
         # Beats are read from stats: an event hook would make every request build an event.
-        async with NacosClient(address, username="nacos", password="nacos", pool_size=200) as c:
+        async with NacosClient(address, **CREDENTIALS, pool_size=200, transport="http") as c:
             for i in range(args.instances):
                 await c.naming.register_instance(
                     args.service, _address(i), 8080, metadata=_metadata(args.beat_ms)
@@ -231,29 +259,257 @@ async def heartbeats(
     }
 
 
-async def run(quick: bool) -> dict[str, Any]:
+# ----- naming over gRPC ----------------------------------------------------------------------------
+async def grpc_child(args: argparse.Namespace, address: str) -> dict[str, Any]:
+    """nacos-async over ``args.transport``: hold, keep or watch (the worker's modes)."""
+    options = {"naming_poll_interval": args.poll} if args.poll else {}
+    async with NacosClient(
+        address, **CREDENTIALS, pool_size=200, transport=args.transport, **options
+    ) as c:
+        if args.child == "watch":
+            seen: dict[int, float] = {}
+            first = asyncio.Event()
+
+            async def consume() -> None:
+                async for hosts in c.naming.watch(args.service, initial=True):
+                    now = time.monotonic()
+                    for host in hosts:
+                        seen.setdefault(host.port, now)
+                    first.set()
+
+            consumer = asyncio.create_task(consume())
+            await first.wait()
+            print("ready", flush=True)
+            await asyncio.to_thread(sys.stdin.readline)
+            consumer.cancel()
+            return {"seen": seen}
+        await asyncio.gather(  # concurrent: they go out together (one batch over gRPC)
+            *(c.naming.register_instance(args.service, _address(i), 8080)
+              for i in range(args.instances))
+        )  # fmt: skip
+        if args.child == "keep":
+            print("ready", flush=True)
+            await asyncio.to_thread(sys.stdin.readline)
+            return {}
+        start = await _ready_then_start()
+        windows = await _windows(start, args.window, args.windows, lambda: c.stats.heartbeats)
+        return {"windows": windows, "rss_mb": rss_mb()}
+
+
+@contextlib.asynccontextmanager
+async def contenders(
+    mode: str,
+    base: str,
+    services: dict[str, str],
+    instances: int,
+    sdk_python: Path | None,
+    *extra: str,
+    poll: float | None = None,
+) -> AsyncIterator[dict[str, asyncio.subprocess.Process]]:
+    """One process per contender (``services``: name -> its service), each ``ready``."""
+    address = base.removeprefix("http://")
+    with tempfile.TemporaryDirectory(prefix="nacos-sdk-3-") as workdir:
+        procs: dict[str, asyncio.subprocess.Process] = {}
+        try:
+            for name, service in services.items():
+                if name == SDK:
+                    assert sdk_python is not None
+                    argv = [str(sdk_python), str(WORKER), mode, address, workdir, service,
+                            str(instances), *extra]  # fmt: skip
+                    env = {"HOME": workdir, "PATH": "/usr/bin:/bin"}  # its logs stay there
+                else:
+                    transport = "grpc" if name == GRPC else "http"
+                    argv = [sys.executable, "-m", "benchmarks.naming_bench", "--child", mode,
+                            "--transport", transport, "--base", base, "--service", service,
+                            "--instances", str(instances)]  # fmt: skip
+                    if extra:
+                        argv += ["--window", extra[0], "--windows", extra[1]]
+                    if poll:
+                        argv += ["--poll", str(poll)]
+                    env = None
+                procs[name] = await asyncio.create_subprocess_exec(
+                    *argv, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, env=env
+                )
+            for name, proc in procs.items():
+                assert proc.stdout is not None
+                line = await asyncio.wait_for(proc.stdout.readline(), 120)
+                if line.strip() != b"ready":
+                    raise RuntimeError(f"the {name} contender did not start")
+            yield procs
+        finally:
+            for proc in procs.values():
+                if proc.returncode is None:
+                    proc.kill()
+                    await proc.wait()
+
+
+async def _finish(procs: dict[str, asyncio.subprocess.Process], say: bytes) -> dict[str, Any]:
+    """Send ``say`` to every contender, close its stdin and read the JSON it ends with."""
+    outputs = await asyncio.gather(*(p.communicate(say) for p in procs.values()))
+    return {name: json.loads(out or b"{}") for name, (out, _) in zip(procs, outputs, strict=True)}
+
+
+def _names(sdk_python: Path | None) -> list[str]:
+    return [GRPC, HTTP] + ([SDK] if sdk_python is not None else [])
+
+
+async def holding(
+    base: str, instances: int, window: float, windows: int, sdk_python: Path | None
+) -> dict[str, Any]:
+    """Client CPU and memory of holding ``instances`` registered instances, at the same time."""
+    services = {name: f"hold-{k}" for k, name in enumerate(_names(sdk_python))}
+    extra = (str(window), str(windows))
+    async with contenders("hold", base, services, instances, sdk_python, *extra) as procs:
+        start = time.time() + 0.5
+        found = await _finish(procs, f"{start}\n".encode())
+    shares = {
+        name: Spread.of(w["cpu"] / window for w in result["windows"])
+        for name, result in found.items()
+    }
+    return {
+        "instances": instances,
+        "window_s": window,
+        "windows": windows,
+        "share_of_one_core": {name: spread.as_dict(4) for name, spread in shares.items()},
+        "heartbeats": {name: sum(w["beats"] for w in r["windows"]) for name, r in found.items()},
+        "rss_mb": {name: round(result["rss_mb"], 1) for name, result in found.items()},
+        "target": HOLD_TARGET.judge(shares[GRPC]),
+    }
+
+
+async def watch_latency(
+    base: str, changes: int, spacing: float, sdk_python: Path | None, poll: float | None = None
+) -> dict[str, Any]:
+    """From an instance registered to each watcher seeing it: pushed, or polled (every
+    ``poll`` seconds; the setting's default when None)."""
+    service = "watched"
+    services = dict.fromkeys(_names(sdk_python), service)
+    address = base.removeprefix("http://")
+    rng = random.Random(7)
+    changed: dict[int, float] = {}
+    async with (
+        NacosClient(address, **CREDENTIALS, transport="grpc") as changer,
+        contenders("watch", base, services, 0, sdk_python, poll=poll) as procs,
+    ):
+        for k in range(changes):
+            port = 20000 + k
+            changed[port] = time.monotonic()
+            await changer.naming.register_instance(service, "10.3.0.1", port)
+            await asyncio.sleep(spacing * rng.uniform(0.5, 1.5))  # spread over any poll cycle
+        poll = poll or NacosSettings().naming_poll_interval
+        await asyncio.sleep(poll + 1)  # the last change reaches the pollers too
+        found = await _finish(procs, b"")
+    rows: dict[str, Any] = {}
+    for name, result in found.items():
+        seen = {int(port): t for port, t in result["seen"].items()}
+        lags = [(seen[p] - t) * 1000 for p, t in changed.items() if p in seen]
+        rows[name] = {
+            "p50_ms": round(percentile(lags, 0.5), 1) if lags else None,
+            "p99_ms": round(percentile(lags, 0.99), 1) if lags else None,
+            "missed": changes - len(lags),
+        }
+    return {"changes": changes, "poll_interval_s": poll, "latency": rows}
+
+
+async def redo_after_restart(
+    base: str, instances: int, sdk_python: Path | None, give_up: float = 60.0
+) -> dict[str, Any]:
+    """Seconds from a server restart that lost every instance to each contender's being back."""
+    services = {name: f"redo-{k}" for k, name in enumerate(_names(sdk_python))}
+    address = base.removeprefix("http://")
+    back: dict[str, float | None] = dict.fromkeys(services)
+    async with (
+        contenders("keep", base, services, instances, sdk_python) as procs,
+        NacosClient(address, **CREDENTIALS, transport="http") as reader,
+    ):
+        await control(base, "restart", keep_state="false")
+        started = time.monotonic()
+        while any(t is None for t in back.values()) and time.monotonic() - started < give_up:
+            await asyncio.sleep(0.05)
+            for name, service in services.items():
+                if back[name] is not None:
+                    continue
+                with contextlib.suppress(Exception):  # the server may still be restarting
+                    if len(await reader.naming.list_instances(service)) == instances:
+                        back[name] = round(time.monotonic() - started, 2)
+        await _finish(procs, b"")
+    return {"instances": instances, "seconds_back": back, "gave_up_after_s": give_up}
+
+
+async def grpc_naming(quick: bool, with_3x: bool) -> dict[str, Any]:
+    python = None
+    if with_3x:
+        python = await asyncio.to_thread(contender_python, "nacos-sdk-python-3", PEER_3X)
+    instances, window, windows = (200, 2.0, 3) if quick else (1000, 10.0, 6)
+    changes, spacing = (8, 0.3) if quick else (60, 1.0)
+    async with dev_server_process("--flavor", "3.2") as (base, _):
+        hold = await holding(base, instances, window, windows, python)
+        latency = await watch_latency(base, changes, spacing, python)
+        redo = await redo_after_restart(base, 10, python)
+    return {"flavor": "3.2", "holding": hold, "watch": latency, "redo": redo}
+
+
+def grpc_markdown(grpc: dict[str, Any]) -> str:
+    hold, watch, redo = grpc["holding"], grpc["watch"], grpc["redo"]
+    lines = [
+        f"| contender | CPU holding {hold['instances']:,} instances (share of one core, median "
+        f"(min-max) over {hold['windows']} x {hold['window_s']:g} s) | heartbeats | RSS | "
+        f"change to watcher p50 / p99 ({watch['changes']} changes) | back after a restart "
+        f"({redo['instances']} instances) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, share in hold["share_of_one_core"].items():
+        lag = watch["latency"][name]
+        missed = f", {lag['missed']} missed" if lag["missed"] else ""
+        again = redo["seconds_back"][name]
+        back = f"{again:g} s" if again is not None else f"not in {redo['gave_up_after_s']:g} s"
+        lines.append(
+            f"| {name} | {share['median']:.2%} ({share['min']:.2%}-{share['max']:.2%}) | "
+            f"{hold['heartbeats'][name]:,} | {hold['rss_mb'][name]:g} MiB | "
+            f"{lag['p50_ms']} / {lag['p99_ms']} ms{missed} | {back} |"
+        )
+    target = hold["target"]
+    lines += ["", f"Target for nacos-async gRPC holding them: under {HOLD_TARGET.value:.0%} of a "
+              f"core, {'met' if target['met'] else 'missed'}."]  # fmt: skip
+    return "\n".join(lines)
+
+
+async def run(quick: bool, with_3x: bool = True) -> dict[str, Any]:
     raise_fd_limit(8192)
     instances, beat_ms, window, windows = (200, 2000, 2.0, 3) if quick else (1000, 5000, 10.0, 6)
     rows = []
     for flavor in FLAVORS:
         async with dev_server_process("--flavor", flavor) as (base, _):
             rows.append(await heartbeats(base, flavor, instances, beat_ms, window, windows))
-    return {"environment": environment(), "heartbeats": rows}
+    return {
+        "environment": environment(),
+        "heartbeats": rows,
+        "grpc": await grpc_naming(quick, with_3x),
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="nacos-async naming benchmark")
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--child", choices=["ours", "raw"], help=argparse.SUPPRESS)
+    parser.add_argument("--no-3x", action="store_true", help="skip nacos-sdk-python 3.x")
+    parser.add_argument("--grpc-only", action="store_true", help="the gRPC sections only")
+    parser.add_argument(
+        "--child", choices=["ours", "raw", "hold", "keep", "watch"], help=argparse.SUPPRESS
+    )
     for option, kind in (("--base", str), ("--api", str), ("--service", str),
                          ("--instances", int), ("--beat-ms", int), ("--window", float),
-                         ("--windows", int)):  # fmt: skip
+                         ("--windows", int), ("--transport", str), ("--poll", float)):  # fmt: skip
         parser.add_argument(option, type=kind, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         print(json.dumps(asyncio.run(child(args))))
         return
-    print(json.dumps(asyncio.run(run(args.quick)), indent=2))
+    if args.grpc_only:
+        found = asyncio.run(grpc_naming(args.quick, not args.no_3x))
+        print(json.dumps(found, indent=2))
+        print(grpc_markdown(found))
+        return
+    print(json.dumps(asyncio.run(run(args.quick, not args.no_3x)), indent=2))
 
 
 if __name__ == "__main__":

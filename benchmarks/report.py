@@ -11,7 +11,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from benchmarks import footprint, grpc_bench, peer_bench, service_call_bench, token_bench
+from benchmarks import (
+    footprint,
+    grpc_bench,
+    naming_bench,
+    peer_bench,
+    service_call_bench,
+    token_bench,
+)
 from benchmarks._compare import spread_text, target_text
 
 
@@ -44,6 +51,9 @@ def markdown(results: dict[str, Any]) -> str:
         parts += ["", "### Config reads: gRPC, HTTP and nacos-sdk-python 3.2.0", "",
                   grpc_bench.markdown(results["grpc"])]  # fmt: skip
     parts += ["", "### Naming", "", _naming_table(results["naming"])]
+    if "grpc" in results["naming"]:
+        parts += ["", "### Naming over gRPC, over HTTP and by nacos-sdk-python 3.2.0 (3.2)", "",
+                  naming_bench.grpc_markdown(results["naming"]["grpc"])]  # fmt: skip
     if "service_call" in results:
         parts += ["", "### Service calls by name (ServiceSession against plain aiohttp)", "",
                   service_call_bench.markdown(results["service_call"])]  # fmt: skip
@@ -76,6 +86,10 @@ def targeted_rows(results: dict[str, Any]) -> list[tuple[str, dict[str, float], 
                      h["target"]))  # fmt: skip
         rows.append((f"list_instances p50 ms, {h['instances']:,} instances ({h['flavor']})",
                      h["list_p50_ms"], h["list_target"]))  # fmt: skip
+    hold = results["naming"].get("grpc", {}).get("holding")
+    if hold is not None:
+        rows.append((f"share of a core holding {hold['instances']:,} instances over gRPC",
+                     hold["share_of_one_core"][naming_bench.GRPC], hold["target"]))  # fmt: skip
     for f in results.get("footprint", {}).get("footprint", []):
         if "target" in f:
             rows.append((f"{f['contender']} import time vs aiohttp", f["import_vs_aiohttp"],

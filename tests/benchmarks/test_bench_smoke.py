@@ -91,7 +91,7 @@ async def test_every_other_scenario_runs_and_is_reported(tmp_path: Path) -> None
         assert_judged(row["target"], "<= 1")
         assert_judged(row["list_target"], "<= 10")
     assert [row["beats_api"] for row in heartbeats] == ["v1", "v3"]
-    results["naming"] = {"heartbeats": heartbeats}
+    results["naming"] = {"heartbeats": heartbeats, "grpc": await grpc_naming_smoke()}
 
     delivery = []
     for mode in config_bench.WATCH_MODES:
@@ -153,12 +153,34 @@ async def test_every_other_scenario_runs_and_is_reported(tmp_path: Path) -> None
                     "Config", "gRPC, HTTP and nacos-sdk-python 3.2.0", "Naming", "footprint",
                     "noise"):  # fmt: skip
         assert heading in tables
+    assert "Naming over gRPC" in tables
     targeted = report.targeted_rows(results)
-    # request and config.get x throughput and CPU, the peer, 2 flavors x 2, 2 imports.
-    assert len(targeted) == 4 + 1 + 4 + 2
+    # request and config.get x throughput and CPU, the peer, 2 flavors x 2, gRPC holding,
+    # 2 imports.
+    assert len(targeted) == 4 + 1 + 4 + 1 + 2
     chart = tmp_path / "chart.png"
     if report.chart(results, chart):
         assert chart.read_bytes().startswith(b"\x89PNG")
     else:
         with pytest.raises(ImportError):
             import matplotlib  # noqa: F401
+
+
+async def grpc_naming_smoke() -> dict[str, Any]:
+    """Naming over gRPC, over HTTP and by nacos-sdk-python 3.2.0: tiny, and the redo without
+    the 3.2.0 client (it redoes every 30 s)."""
+    python = await asyncio.to_thread(contender_python, "nacos-sdk-python-3", PEER_3X)
+    names = [naming_bench.GRPC, naming_bench.HTTP, naming_bench.SDK]
+    async with dev_server_process("--flavor", "3.2") as (base, _):
+        hold = await naming_bench.holding(base, 20, 0.4, 2, python)
+        watch = await naming_bench.watch_latency(base, 3, 0.05, python, poll=0.3)
+        redo = await naming_bench.redo_after_restart(base, 3, None, give_up=15)
+    assert list(hold["share_of_one_core"]) == names
+    assert hold["heartbeats"][naming_bench.GRPC] == hold["heartbeats"][naming_bench.SDK] == 0
+    assert all(mib > 0 for mib in hold["rss_mb"].values())
+    assert_judged(hold["target"], "<= 0.01")
+    assert all(row["missed"] == 0 and row["p50_ms"] > 0 for row in watch["latency"].values())
+    back = redo["seconds_back"]
+    assert back[naming_bench.GRPC] is not None and back[naming_bench.HTTP] is not None
+    back[naming_bench.SDK] = None  # not run: the table shows it as not back in time
+    return {"flavor": "3.2", "holding": hold, "watch": watch, "redo": redo}
