@@ -165,15 +165,22 @@ class GrpcNamingBackend:
         previous = publication.specs.get(spec.key)
         publication.specs[spec.key] = spec
         publication.version += 1
+        version = publication.version
         try:
             await self._publish(publication, (spec.group, spec.service))
-        except _REFUSED:
+        except _REFUSED as exc:
             if publication.specs.get(spec.key) is spec:  # the server never took it: undo
                 if previous is None:
                     del publication.specs[spec.key]
                 else:
                     publication.specs[spec.key] = previous
-                publication.version += 1
+                # back to the version before, unless another change came meanwhile
+                publication.version += -1 if publication.version == version else 1
+            if isinstance(exc, NacosApiUnavailableError) and exc.path == "BatchInstanceRequest":
+                exc.add_note(
+                    "Nacos before 2.1.1 holds one instance per service per gRPC connection: "
+                    "register several over HTTP (transport='http')"
+                )
             raise
         except NacosError as exc:
             if not self._stopped:

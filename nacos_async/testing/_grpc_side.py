@@ -11,6 +11,7 @@ on one side shows on the other. Pushes are sent by a ``Pusher`` and caused by a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
@@ -89,6 +90,7 @@ class GrpcSide:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._sweeper: asyncio.Task[None] | None = None
         self._wire: GrpcWire | None = None
+        self._unbound = asyncio.Event()  # set while not serving: held requests go on at once
 
     # ----- basics --------------------------------------------------------------------------------
     @property
@@ -147,10 +149,12 @@ class GrpcSide:
                 f"{exc.strerror}; grpc=False serves HTTP only",
             ) from exc
         self._wire = wire
+        self._unbound = asyncio.Event()
         self._fanout.watch()
 
     async def unbind(self) -> None:
         """Stop listening and drop every connection (restart, pause, close)."""
+        self._unbound.set()
         self._fanout.unwatch()
         wire, self._wire = self._wire, None
         for connection in self.registry:
@@ -178,6 +182,10 @@ class GrpcSide:
     async def unary(self, peer: Peer, payload: Payload) -> Payload:
         """Answer one ``/Request/request`` call from ``peer``."""
         self.state.stats.grpc_requests[payload.type] += 1
+        latency = self.state.faults.latency  # the latency switch holds every request, as HTTP's
+        if latency > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._unbound.wait(), latency)
         if self.starting:
             return self._refuse("ErrorResponse", "", *SERVER_STARTING)
         if payload.type == "ServerCheckRequest":

@@ -335,7 +335,8 @@ class NacosDevServer:
         self._state.skew_clock(seconds)
 
     def set_latency(self, seconds: float) -> None:
-        """Delay every (non-control) request by ``seconds`` before handling it."""
+        """Delay every (non-control) request, HTTP or gRPC unary, by ``seconds`` before
+        handling it (a restart, pause or close lets held ones go on)."""
         self._state.set_latency(seconds)
 
     def fail_next(

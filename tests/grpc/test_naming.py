@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from nacos_async import Instance, NacosClient, NacosConnectionError
+from nacos_async import Instance, NacosApiUnavailableError, NacosClient, NacosConnectionError
 from nacos_async.events import Event
 from nacos_async.grpc.codec import Payload
 from nacos_async.testing import FLAVORS, FakeClock, Flavor, NacosDevServer, _grpc_flavors
@@ -176,6 +176,23 @@ async def test_queries_list_every_cluster_filter_and_page_services_of_the_group_
         assert await naming.list_instances("nobody") == []
         assert server.stats.grpc_requests["ServiceQueryRequest"] == 5
         assert not any("/ns/" in route for route in server.stats.requests)
+
+
+async def test_a_server_without_batches_refuses_a_second_instance_and_keeps_the_first(
+    server: NacosDevServer,
+) -> None:
+    """Nacos 2.0.x has no BatchInstanceRequest (302): the error says what to do, and the
+    client's set is what the server still holds."""
+    del server.grpc.routes["BatchInstanceRequest"]
+    async with grpc_client(server) as client:
+        await client.naming.register_instance("orders", "10.0.0.5", 8080)
+        with pytest.raises(NacosApiUnavailableError) as info:
+            await client.naming.register_instance("orders", "10.0.0.6", 8080)
+        assert "transport='http'" in "".join(getattr(info.value, "__notes__", []))
+        assert [s.ip for s in client.naming.registered] == ["10.0.0.5"]
+        assert set(on_server(server)) == {("10.0.0.5", 8080)}
+        await client.naming.register_instance("billing", "10.0.0.6", 8080)  # one per service: fine
+        assert client.health().services["naming"]["pending_registrations"] == []
 
 
 @pytest.mark.parametrize("supported", [True, False])

@@ -214,3 +214,20 @@ async def test_switches_over_http(server: NacosDevServer, http: aiohttp.ClientSe
         async with http.post(f"http://{plain.address}/__dev__/grpc-end-streams") as resp:
             assert resp.status == 400
             assert "gRPC is off" in (await resp.json())["error"]
+
+
+async def test_latency_holds_unary_requests_until_the_server_stops(
+    server: NacosDevServer,
+) -> None:
+    """The latency switch holds gRPC requests as it holds HTTP ones; a restart lets them go
+    (on a connection the server no longer knows: no HealthCheckResponse)."""
+    async with await connected(server) as client:
+        server.set_latency(3600)
+        held = asyncio.ensure_future(client.request("HealthCheckRequest", {}))
+        async with asyncio.timeout(5):
+            while server.stats.grpc_requests["HealthCheckRequest"] == 0:  # noqa: ASYNC110
+                await asyncio.sleep(0.005)
+        server.set_latency(0)
+        await server.restart()
+        [outcome] = await asyncio.wait_for(asyncio.gather(held, return_exceptions=True), 5)
+        assert isinstance(outcome, BaseException) or outcome[0] != "HealthCheckResponse", outcome
