@@ -61,9 +61,9 @@ class NacosSettings(BaseModel):
     )
     transport: Literal["auto", "http", "grpc"] = Field(
         "auto",
-        description="How config travels: `auto` uses gRPC when the `[grpc]` extra is installed "
-        "and the server's gRPC port answers (decided once, at start), else HTTP; `http` and "
-        "`grpc` pin it.",
+        description="How config and naming travel: `auto` uses gRPC when the `[grpc]` extra is "
+        "installed and the server's gRPC port answers (decided once, at start), else HTTP; "
+        "`http` and `grpc` pin it.",
     )
     grpc_port_offset: int = Field(
         1000,

@@ -3,6 +3,7 @@ deregister, list, select, watch."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from dataclasses import dataclass
@@ -149,6 +150,9 @@ class NamingService:
         with the new attributes, any other one is updated over HTTP."""
         spec = _spec(service, ip, port, group, cluster, weight=weight, metadata=metadata,
                      ephemeral=ephemeral, enabled=enabled)  # fmt: skip
+        owned = self._owned.get(spec.key)
+        if owned is not None and not owned.healthy:  # an update changes no health
+            spec = dataclasses.replace(spec, healthy=False)
         try:
             await self._backend.update(spec)
         except BaseException:

@@ -220,10 +220,12 @@ async def test_update_registers_the_clients_own_instance_again_and_others_over_h
 ) -> None:
     async with grpc_client(server, username="nacos", password="nacos") as client:
         naming = client.naming
-        await naming.register_instance("orders", "10.0.0.5", 8080, metadata={"v": "1"})
+        await naming.register_instance(
+            "orders", "10.0.0.5", 8080, metadata={"v": "1"}, healthy=False
+        )
         await naming.update_instance("orders", "10.0.0.5", 8080, weight=5, metadata={"v": "2"})
         [host] = await naming.list_instances("orders")
-        assert (host.weight, host.metadata) == (5.0, {"v": "2"})
+        assert (host.weight, host.metadata, host.healthy) == (5.0, {"v": "2"}, False)
         assert naming.registered[0].weight == 5.0  # what a redo registers from now on
         assert server.stats.grpc_requests["InstanceRequest"] == 2
         assert not any("/ns/" in route for route in server.stats.requests)
