@@ -8,12 +8,13 @@ upgrade keeps working. ``v1``/``v3`` pin the family.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Literal, TypeVar
+from typing import Literal, TypeVar, TypeVarTuple, Unpack
 
 from nacos_async.errors import NacosApiUnavailableError
 from nacos_async.events import Events
 
 T = TypeVar("T")
+Args = TypeVarTuple("Args")
 Family = Literal["v1", "v3"]
 
 
@@ -29,16 +30,22 @@ class ApiVersions:
     def preferred(self) -> Family:
         return self._preferred
 
-    async def call(self, v3: Callable[[], Awaitable[T]], v1: Callable[[], Awaitable[T]]) -> T:
-        """Run the preferred family's call; in ``auto``, fall back to the other one once."""
+    async def call(
+        self,
+        v3: Callable[[Unpack[Args]], Awaitable[T]],
+        v1: Callable[[Unpack[Args]], Awaitable[T]],
+        *args: Unpack[Args],
+    ) -> T:
+        """Run the preferred family's call (with ``args``); in ``auto``, fall back to the other
+        one once."""
         first = self._preferred
         try:
-            return await (v3 if first == "v3" else v1)()
+            return await (v3 if first == "v3" else v1)(*args)
         except NacosApiUnavailableError:
             if self._pinned:
                 raise
         other: Family = "v1" if first == "v3" else "v3"
-        result = await (v3 if other == "v3" else v1)()
+        result = await (v3 if other == "v3" else v1)(*args)
         self._preferred = other
         self._events.emit("api_version", version=other)
         return result

@@ -39,6 +39,7 @@ from nacos_async.transport import HttpRequest, HttpTransport
 
 _METHODS = frozenset({"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"})
 _FORM = {"Content-Type": "application/x-www-form-urlencoded;charset=utf-8"}
+
 _NO_CREDENTIALS = (
     "refused: the server requires credentials; give username and password "
     "(NACOS_USERNAME / NACOS_PASSWORD)"
@@ -103,25 +104,56 @@ class Sender:
         Returns the answer for 2xx and for any status in ``accept``; raises a typed
         ``NacosError`` otherwise. ``server`` pins one server (no failover), e.g. an address
         server.
+
+        One coroutine does it all on the way that almost every request takes (a free slot, a
+        fresh token, one answer): every layer of awaiting costs CPU on each suspension.
         """
-        method = method.upper()
         if method not in _METHODS:
-            raise ValueError(f"unsupported HTTP method {clip(method)}")
-        if not path.startswith("/"):
+            method = _method(method)
+        if path[:1] != "/":
             raise ValueError(f"request path must start with '/': {clip(path)}")
-        if timeout is not None and not timeout > 0:
+        if timeout is None:
+            budget = self._settings.request_timeout
+        elif timeout > 0:
+            budget = timeout
+        else:
             raise ValueError(f"timeout must be > 0 seconds, got {clip(timeout)}")
         if not self._open:
             raise NacosClosedError("client is closed (or was never started)")
         self._binding.check()
-        call = _Call(method, path, params, data, headers, resource,
-                     timeout or self._settings.request_timeout, self._clock.now())  # fmt: skip
-        flow = self._auth.flow(path, call.deadline) if auth else None
+        clock = self._clock
+        deadline = clock.now() + budget
+        flow = self._auth.flow(path, deadline) if auth else None
+        body = urlencode(data).encode() if data is not None else None
+        slots = self._slots
         attempt = 0
         while True:
             target = server or self.servers.current()
             try:
-                response = await self._attempt(target, call, flow)
+                while True:  # a slot first, then the token: never a token read before the wait
+                    if not slots.locked():
+                        await slots.acquire()  # free: returns at once
+                    elif not await within(clock, deadline, slots.acquire):
+                        raise NacosTimeoutError(
+                            f"no free connection slot within {budget:g}s (pool_size="
+                            f"{self._settings.pool_size})", method=method, path=path,
+                        )  # fmt: skip
+                    try:
+                        if flow is None or flow.token_now() is not None:
+                            request = self._build(target, method, path, params, data, body,
+                                                  headers, resource, flow, deadline, budget)  # fmt: skip
+                            observed = self._events.wants("request")
+                            started = clock.now() if observed else 0.0
+                            response = await self._transport.send(request)
+                            break
+                    finally:
+                        slots.release()
+                    assert flow is not None
+                    await flow.wait_for_token()  # the shared login, without holding a slot
+                if observed:
+                    self._record(request, response.status, clock.now() - started)
+                else:
+                    self._events.count("request")
             except (NacosConnectionError, NacosTimeoutError) as exc:
                 failure: NacosError = exc
             else:
@@ -142,109 +174,79 @@ class Sender:
                     "failover", path=path, failed=str(target), to=str(self.servers.current())
                 )
             pause = self._backoff.delay(attempt, self._rng)
-            if attempt >= self._settings.max_attempts or self._clock.now() + pause >= call.deadline:
+            if attempt >= self._settings.max_attempts or clock.now() + pause >= deadline:
                 raise failure
             self._events.emit("retry", path=path, attempt=attempt, reason=str(failure))
-            await self._clock.sleep(pause)
+            await clock.sleep(pause)
 
-    async def _attempt(self, server: ServerAddress, call: _Call, flow: AuthFlow | None) -> Response:
-        """One send; the token is taken while a connection slot is held, never before."""
-        clock = self._clock
-        while True:
-            slots = self._slots
-            if not slots.locked():
-                await slots.acquire()
-            elif not await within(clock, call.deadline, slots.acquire):
-                raise NacosTimeoutError(
-                    f"no free connection slot within {call.budget:g}s (pool_size="
-                    f"{self._settings.pool_size})", method=call.method, path=call.path,
-                )  # fmt: skip
-            try:
-                if flow is None or flow.token_now() is not None:
-                    return await self._send(self._build(server, call, flow))
-            finally:
-                slots.release()
-            assert flow is not None
-            await flow.wait_for_token()  # wait for the shared login without holding a slot
-
-    def _build(self, server: ServerAddress, call: _Call, flow: AuthFlow | None) -> HttpRequest:
-        remaining = call.deadline - self._clock.now()
-        if remaining <= 0:
-            raise NacosTimeoutError(
-                f"no answer within {call.budget:g}s", method=call.method, path=call.path
-            )
-        query = dict(call.params) if call.params else {}
-        head = dict(call.headers) if call.headers else {}
-        if call.body is not None:
-            head.update(_FORM)
-        if flow is not None and flow.sent is not None:
-            self._auth.put_http(flow.sent, head, query)
-        signer = self._auth.signer
-        if signer is not None and call.resource is not None:
-            extra_headers, extra_params = signer.sign(call.resource, {**query, **(call.data or {})})
-            head.update(extra_headers)
-            query.update(extra_params)
-        return HttpRequest(
-            call.method,
-            server.url(self._settings.context_path, call.path),
-            path=call.path,
-            server=str(server),
-            params=query or None,
-            headers=head,
-            body=call.body,
-            # whole tenths, so that aiohttp's timeout objects can be reused across requests
-            timeout=math.floor(remaining * 10) / 10 if remaining >= 1 else remaining,
-        )
-
-    async def _send(self, request: HttpRequest) -> Response:
-        if not self._open:  # closed while this call waited for a slot, a token or a retry
-            raise NacosClosedError(
-                "client closed while the request was pending", method=request.method,
-                path=request.path,
-            )  # fmt: skip
-        started = self._clock.now()
-        response = await self._transport.send(request)
-        events = self._events
-        if events.wants("request"):
-            events.emit(
-                "request",
-                method=request.method,
-                path=request.path,
-                server=request.server,
-                status=response.status,
-                duration=self._clock.now() - started,
-            )
-        else:
-            events.count("request")
-        return response
-
-
-class _Call:
-    """What one logical request sends, the same on every attempt."""
-
-    __slots__ = ("body", "budget", "data", "deadline", "headers", "method", "params", "path",
-                 "resource")  # fmt: skip
-
-    def __init__(
+    def _build(
         self,
+        server: ServerAddress,
         method: str,
         path: str,
         params: Params | None,
         data: Params | None,
+        body: bytes | None,
         headers: Params | None,
         resource: Resource | None,
+        flow: AuthFlow | None,
+        deadline: float,
         budget: float,
-        now: float,
-    ) -> None:
-        self.method = method
-        self.path = path
-        self.params = params
-        self.data = data
-        self.body = urlencode(data).encode() if data is not None else None
-        self.headers = headers
-        self.resource = resource
-        self.budget = budget
-        self.deadline = now + budget
+    ) -> HttpRequest:
+        """The attempt as it goes on the wire, the token (read just now) in place."""
+        if not self._open:  # closed while this call waited for a slot, a token or a retry
+            raise NacosClosedError(
+                "client closed while the request was pending", method=method, path=path
+            )
+        remaining = deadline - self._clock.now()
+        if remaining <= 0:
+            raise NacosTimeoutError(f"no answer within {budget:g}s", method=method, path=path)
+        auth = self._auth
+        token = flow.sent if flow is not None else None
+        signer = auth.signer if resource is not None else None
+        if body is None and not headers and signer is None and auth.placement == "header":
+            # the common read: no copy of the caller's parameters, one shared header mapping
+            query = params or None
+            head = auth.bearer_headers(token) if token is not None else None
+        else:
+            query = dict(params) if params else {}
+            head = dict(headers) if headers else {}
+            if body is not None:
+                head.update(_FORM)
+            if token is not None:
+                auth.put_http(token, head, query)
+            if signer is not None and resource is not None:
+                extra_headers, extra_params = signer.sign(resource, {**query, **(data or {})})
+                head.update(extra_headers)
+                query.update(extra_params)
+        return HttpRequest(
+            method,
+            server.url(self._settings.context_path, path),
+            path=path,
+            server=str(server),
+            params=query or None,
+            headers=head,
+            body=body,
+            # whole tenths, so that aiohttp's timeout objects can be reused across requests
+            timeout=math.floor(remaining * 10) / 10 if remaining >= 1 else remaining,
+        )
+
+    def _record(self, request: HttpRequest, status: int, duration: float) -> None:
+        self._events.emit(
+            "request",
+            method=request.method,
+            path=request.path,
+            server=request.server,
+            status=status,
+            duration=duration,
+        )
+
+
+def _method(method: str) -> str:
+    upper = method.upper() if isinstance(method, str) else method
+    if upper not in _METHODS:
+        raise ValueError(f"unsupported HTTP method {clip(method)}")
+    return upper
 
 
 def _refusal_error(response: Response) -> MakeError:

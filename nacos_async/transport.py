@@ -25,7 +25,11 @@ _CHUNK = 64 * 1024
 
 
 class HttpRequest:
-    """One attempt as it goes on the wire (the token, when any, already in place)."""
+    """One attempt as it goes on the wire (the token, when any, already in place).
+
+    ``params`` and ``headers`` may be shared with other requests (the caller's parameters, one
+    header mapping per token): a transport reads them and never changes them.
+    """
 
     __slots__ = ("body", "headers", "method", "params", "path", "server", "timeout", "url")
 
@@ -107,7 +111,15 @@ class AiohttpTransport:
                 allow_redirects=False,
                 ssl=self._ssl_for(request.url),
             ) as raw:
-                body = await self._read_body(raw, request)
+                length = raw.content_length
+                if (
+                    length is not None
+                    and length <= self._settings.max_response_bytes
+                    and "Content-Encoding" not in raw.headers
+                ):
+                    body = await raw.read()  # known and within the limit: one read
+                else:
+                    body = await self._read_body(raw, request)
                 return Response(
                     raw.status, body, raw.headers, request.method, request.path, request.server
                 )

@@ -29,6 +29,7 @@ NOT_FOUND = 20004
 CONFLICT = 20005
 WORD, LINE = "\x02", "\x01"
 BATCH = 3000  # keys per long-poll request (the server takes at most 10,000)
+_MISSING_OK = frozenset({404})
 
 
 def _tenant(key: ConfigKey) -> dict[str, str]:
@@ -47,7 +48,7 @@ class HttpConfigBackend:
         self._next_read_at = -math.inf
 
     async def get(self, key: ConfigKey) -> ConfigItem | None:
-        return await self._runtime.api.call(lambda: self._get_v3(key), lambda: self._get_v1(key))
+        return await self._runtime.api.call(self._get_v3, self._get_v1, key)
 
     async def _get_v3(self, key: ConfigKey) -> ConfigItem | None:
         params = {"dataId": key.data_id, "groupName": key.group, "namespaceId": key.namespace}
@@ -71,8 +72,10 @@ class HttpConfigBackend:
         )
 
     async def _get_v1(self, key: ConfigKey) -> ConfigItem | None:
-        params = {"dataId": key.data_id, "group": key.group} | _tenant(key)
-        response = await self._send("GET", V1, params=params, accept=(404,), resource="config")
+        params = {"dataId": key.data_id, "group": key.group}
+        if key.namespace != "public":
+            params["tenant"] = key.namespace
+        response = await self._send("GET", V1, params=params, accept=_MISSING_OK, resource="config")
         if response.status == 404:
             if response.is_api_missing():
                 raise response.error()
