@@ -34,7 +34,7 @@ class ApiVersions:
         self,
         v3: Callable[[Unpack[Args]], Awaitable[T]],
         v1: Callable[[Unpack[Args]], Awaitable[T]],
-        *args: Unpack[Args],
+        *args: *Args,
     ) -> T:
         """Run the preferred family's call (with ``args``); in ``auto``, fall back to the other
         one once."""

@@ -140,8 +140,10 @@ class Sender:
                         )  # fmt: skip
                     try:
                         if flow is None or flow.token_now() is not None:
-                            request = self._build(target, method, path, params, data, body,
-                                                  headers, resource, flow, deadline, budget)  # fmt: skip
+                            request = self._build(
+                                target, method, path, params, data, body, headers, resource,
+                                flow, deadline, budget,
+                            )  # fmt: skip
                             observed = self._events.wants("request")
                             started = clock.now() if observed else 0.0
                             response = await self._transport.send(request)
