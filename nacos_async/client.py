@@ -37,7 +37,6 @@ from nacos_async.servers import (
     parse_server_addresses,
     parse_server_list_body,
 )
-from nacos_async.settings import NacosSettings
 from nacos_async.signing import AccessKeySigner, Resource
 from nacos_async.telemetry import install as install_telemetry
 from nacos_async.token import TokenManager
@@ -46,6 +45,7 @@ from nacos_async.transport import AiohttpTransport, HttpTransport
 if TYPE_CHECKING:
     from nacos_async.config.service import ConfigService
     from nacos_async.naming.service import NamingService
+    from nacos_async.settings import NacosSettings
 
 logger = logging.getLogger("nacos_async")
 State = Literal["new", "running", "closing", "closed"]
@@ -71,6 +71,8 @@ class NacosClient:
         **options: Any,
     ) -> None:
         if settings is None:
+            from nacos_async.settings import NacosSettings  # pydantic: loaded on first use
+
             if server_addr is not None:
                 options["server_addr"] = server_addr
             settings = NacosSettings(**options)

@@ -16,6 +16,7 @@ import asyncio
 import math
 import random
 from collections.abc import Container, Mapping
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from nacos_async._binding import Binding
@@ -33,9 +34,11 @@ from nacos_async.errors import (
 from nacos_async.events import Events
 from nacos_async.response import Response
 from nacos_async.servers import ServerAddress, ServerList
-from nacos_async.settings import NacosSettings
 from nacos_async.signing import Resource
 from nacos_async.transport import HttpRequest, HttpTransport
+
+if TYPE_CHECKING:
+    from nacos_async.settings import NacosSettings
 
 _METHODS = frozenset({"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"})
 _FORM = {"Content-Type": "application/x-www-form-urlencoded;charset=utf-8"}

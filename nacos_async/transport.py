@@ -12,13 +12,15 @@ from __future__ import annotations
 import re
 import ssl
 from collections.abc import Mapping
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import aiohttp
 
 from nacos_async.errors import NacosConnectionError, NacosProtocolError, NacosTimeoutError
 from nacos_async.response import Response
-from nacos_async.settings import NacosSettings
+
+if TYPE_CHECKING:
+    from nacos_async.settings import NacosSettings
 
 _TOKEN_IN_TEXT = re.compile(r"(accessToken=)[^&\s'\"]+", re.I)
 _CHUNK = 64 * 1024

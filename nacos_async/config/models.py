@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import tomllib
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
-
-from pydantic import BaseModel, ValidationError
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from nacos_async.errors import NacosConfigParseError
 
-M = TypeVar("M", bound=BaseModel)
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+M = TypeVar("M", bound="BaseModel")
 Format = Literal["json", "yaml", "properties", "toml"]
 Source = Literal["server", "snapshot", "failover"]
 
@@ -56,6 +56,8 @@ class ConfigChange:
 
 def parse_model(content: str, model: type[M], fmt: str, *, name: str) -> M:
     """Parse ``content`` as ``fmt`` and validate it into ``model``."""
+    from pydantic import ValidationError  # pydantic loads with the first model, not before
+
     try:
         data = _load(content, fmt)
     except NacosConfigParseError:
@@ -125,6 +127,8 @@ def _load(content: str, fmt: str) -> Any:
     if fmt == "json":
         return json.loads(content)
     if fmt == "toml":
+        import tomllib
+
         return tomllib.loads(content)
     if fmt == "properties":
         return parse_properties(content)

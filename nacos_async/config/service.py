@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncGenerator
-from typing import Any, TypeVar
-
-from pydantic import BaseModel
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from nacos_async._latest import LatestSlot
 from nacos_async._runtime import Runtime
@@ -30,8 +28,11 @@ from nacos_async.errors import (
 )
 from nacos_async.names import DEFAULT_GROUP
 
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
 logger = logging.getLogger("nacos_async")
-M = TypeVar("M", bound=BaseModel)
+M = TypeVar("M", bound="BaseModel")
 _MISSING: Any = object()
 _KEYS_REMEMBERED = 4096  # validated keys kept per client (forgotten all at once past this)
 
