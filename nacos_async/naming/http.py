@@ -209,7 +209,7 @@ def _instances(response: Response, hosts: Any) -> list[Instance]:
     if not isinstance(hosts, list):
         raise response.protocol_error(f"instance list is not a list: {type(hosts).__name__}")
     try:
-        return [Instance.from_wire(host) for host in hosts]
+        return Instance.list_from_wire(hosts)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise response.protocol_error(
             f"unreadable instance in the list: {type(exc).__name__}: {str(exc)[:200]}"
