@@ -62,9 +62,25 @@ class AuthPolicy:
         self._events = events
         self._bearer: tuple[Token, dict[str, str]] | None = None
 
-    def flow(self, path: str, deadline: float = math.inf) -> AuthFlow | None:
-        """The token dealings of one request, or None when the client does not log in."""
-        return AuthFlow(self, self.tokens, path, deadline) if self.tokens is not None else None
+    def flow(
+        self, path: str, deadline: float = math.inf, *, sent: Token | None = None
+    ) -> AuthFlow | None:
+        """The token dealings of one request, or None when the client does not log in.
+
+        ``sent``: the token the request already sent (taken with ``token_now`` on the fast
+        path), when the flow is made only once it is needed, at a refusal.
+        """
+        if self.tokens is None:
+            return None
+        flow = AuthFlow(self, self.tokens, path, deadline)
+        flow.sent = sent
+        return flow
+
+    def token_now(self) -> Token | None:
+        """The fast path of ``AuthFlow.token_now`` for a request that has no flow yet: the token
+        to send now, or None (no login configured, or wait for one: make the flow then)."""
+        tokens = self.tokens
+        return tokens.usable() if tokens is not None else None
 
     def put_http(
         self, token: Token, headers: MutableMapping[str, str], params: MutableMapping[str, str]

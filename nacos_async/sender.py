@@ -35,6 +35,7 @@ from nacos_async.events import Events
 from nacos_async.response import Response
 from nacos_async.servers import ServerAddress, ServerList
 from nacos_async.signing import Resource
+from nacos_async.token import Token
 from nacos_async.transport import HttpRequest, HttpTransport
 
 if TYPE_CHECKING:
@@ -126,9 +127,18 @@ class Sender:
         self._binding.check()
         clock = self._clock
         deadline = clock.now() + budget
-        flow = self._auth.flow(path, deadline) if auth else None
+        policy = self._auth
+        logs_in = auth and policy.tokens is not None
+        flow: AuthFlow | None = None  # made when needed: a wait for a login, or a refusal
         body = urlencode(data).encode() if data is not None else None
+        plain = (
+            body is None
+            and not headers
+            and policy.placement == "header"
+            and (resource is None or policy.signer is None)
+        )  # the common read: the caller's parameters as they are, one shared header mapping
         slots = self._slots
+        events = self._events
         attempt = 0
         while True:
             target = server or self.servers.current()
@@ -142,33 +152,48 @@ class Sender:
                             f"{self._settings.pool_size})", method=method, path=path,
                         )  # fmt: skip
                     try:
-                        if flow is None or flow.token_now() is not None:
-                            request = self._build(
-                                target, method, path, params, data, body, headers, resource,
-                                flow, deadline, budget,
+                        if not logs_in:
+                            token = None
+                        elif flow is None:
+                            token = policy.token_now()
+                        else:
+                            token = flow.token_now()
+                        if token is not None or not logs_in:
+                            request = (
+                                self._plain(target, method, path, params, token, deadline, budget)
+                                if plain
+                                else self._build(
+                                    target, method, path, params, data, body, headers, resource,
+                                    token, deadline, budget,
+                                )
                             )  # fmt: skip
-                            observed = self._events.wants("request")
+                            observed = events.wants("request")
                             started = clock.now() if observed else 0.0
                             response = await self._transport.send(request)
                             break
                     finally:
                         slots.release()
+                    if flow is None:
+                        flow = policy.flow(path, deadline)
                     assert flow is not None
                     await flow.wait_for_token()  # the shared login, without holding a slot
                 if observed:
                     self._record(request, response.status, clock.now() - started)
                 else:
-                    self._events.count("request")
+                    events.count("request")
             except (NacosConnectionError, NacosTimeoutError) as exc:
                 failure: NacosError = exc
             else:
                 status = response.status
-                if flow is not None and status in REFUSAL_STATUSES and flow.sent is not None:
+                if token is not None and status in REFUSAL_STATUSES:
+                    if flow is None:
+                        flow = policy.flow(path, deadline, sent=token)
+                    assert flow is not None
                     await flow.refused(response.message, _refusal_error(response))
                     continue  # replay
                 if 200 <= status < 300 or status in accept:
                     return response
-                if status in REFUSAL_STATUSES and flow is None and self._auth.tokens is None:
+                if status in REFUSAL_STATUSES and policy.tokens is None:
                     raise response.error(_NO_CREDENTIALS)
                 if not response.retryable:
                     raise response.error()
@@ -184,6 +209,27 @@ class Sender:
             self._events.emit("retry", path=path, attempt=attempt, reason=str(failure))
             await clock.sleep(pause)
 
+    def _plain(
+        self,
+        server: ServerAddress,
+        method: str,
+        path: str,
+        params: Params | None,
+        token: Token | None,
+        deadline: float,
+        budget: float,
+    ) -> HttpRequest:
+        """The attempt of a request with no body, headers or signature of its own."""
+        return HttpRequest(
+            method,
+            server.url(self._settings.context_path, path),
+            path=path,
+            server=str(server),
+            params=params or None,
+            headers=self._auth.bearer_headers(token) if token is not None else None,
+            timeout=self._remaining(method, path, deadline, budget),
+        )
+
     def _build(
         self,
         server: ServerAddress,
@@ -194,36 +240,22 @@ class Sender:
         body: bytes | None,
         headers: Params | None,
         resource: Resource | None,
-        flow: AuthFlow | None,
+        token: Token | None,
         deadline: float,
         budget: float,
     ) -> HttpRequest:
-        """The attempt as it goes on the wire, the token (read just now) in place."""
-        if not self._open:  # closed while this call waited for a slot, a token or a retry
-            raise NacosClosedError(
-                "client closed while the request was pending", method=method, path=path
-            )
-        remaining = deadline - self._clock.now()
-        if remaining <= 0:
-            raise NacosTimeoutError(f"no answer within {budget:g}s", method=method, path=path)
-        auth = self._auth
-        token = flow.sent if flow is not None else None
-        signer = auth.signer if resource is not None else None
-        if body is None and not headers and signer is None and auth.placement == "header":
-            # the common read: no copy of the caller's parameters, one shared header mapping
-            query = params or None
-            head = auth.bearer_headers(token) if token is not None else None
-        else:
-            query = dict(params) if params else {}
-            head = dict(headers) if headers else {}
-            if body is not None:
-                head.update(_FORM)
-            if token is not None:
-                auth.put_http(token, head, query)
-            if signer is not None and resource is not None:
-                extra_headers, extra_params = signer.sign(resource, {**query, **(data or {})})
-                head.update(extra_headers)
-                query.update(extra_params)
+        """The attempt as it goes on the wire: form, headers, token and signature in place."""
+        query = dict(params) if params else {}
+        head = dict(headers) if headers else {}
+        if body is not None:
+            head.update(_FORM)
+        if token is not None:
+            self._auth.put_http(token, head, query)
+        signer = self._auth.signer
+        if signer is not None and resource is not None:
+            extra_headers, extra_params = signer.sign(resource, {**query, **(data or {})})
+            head.update(extra_headers)
+            query.update(extra_params)
         return HttpRequest(
             method,
             server.url(self._settings.context_path, path),
@@ -232,9 +264,20 @@ class Sender:
             params=query or None,
             headers=head,
             body=body,
-            # whole tenths, so that aiohttp's timeout objects can be reused across requests
-            timeout=math.floor(remaining * 10) / 10 if remaining >= 1 else remaining,
+            timeout=self._remaining(method, path, deadline, budget),
         )
+
+    def _remaining(self, method: str, path: str, deadline: float, budget: float) -> float:
+        """The attempt's timeout: what is left of the request's budget."""
+        if not self._open:  # closed while this call waited for a slot, a token or a retry
+            raise NacosClosedError(
+                "client closed while the request was pending", method=method, path=path
+            )
+        remaining = deadline - self._clock.now()
+        if remaining <= 0:
+            raise NacosTimeoutError(f"no answer within {budget:g}s", method=method, path=path)
+        # whole tenths, so that aiohttp's timeout objects can be reused across requests
+        return math.floor(remaining * 10) / 10 if remaining >= 1 else remaining
 
     def _record(self, request: HttpRequest, status: int, duration: float) -> None:
         self._events.emit(
