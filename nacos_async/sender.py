@@ -4,9 +4,10 @@
   between them) is bounded by its timeout; the ``NacosTimeoutError`` says what it waited for.
 - Servers: sticky on the current one; connection errors, timeouts and 5xx (but never a refused
   login) move to the next server and retry with backoff, up to ``max_attempts`` in all.
-- Auth: the ``AuthFlow`` of ``auth.py`` gives the token right before sending, after a slot is
-  held (the slot semaphore is the pool size, so aiohttp never queues a request holding a stale
-  token), and decides what a 401/403 means. This module only calls it.
+- Auth: the ``AuthPolicy``/``AuthFlow`` of ``auth.py`` give the token right before sending,
+  after a slot is held (the slot semaphore is the pool size, so aiohttp never queues a request
+  holding a stale token), and decide what a 401/403 means. This module only calls them; a
+  request makes its ``AuthFlow`` only when it must wait for a login or meets a refusal.
 - The answer comes from an ``HttpTransport`` (aiohttp, or a mock in tests).
 """
 
