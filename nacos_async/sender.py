@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import math
 import random
 from collections.abc import Container, Mapping
@@ -21,6 +20,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from nacos_async._binding import Binding
+from nacos_async._slots import Slots
 from nacos_async.auth import REFUSAL_STATUSES, AuthFlow, AuthPolicy, MakeError
 from nacos_async.backoff import Backoff
 from nacos_async.clock import Clock, within
@@ -77,9 +77,8 @@ class Sender:
         self._binding = binding
         self._rng = rng or random.Random()
         self._backoff = Backoff(base=settings.retry_backoff, cap=max(settings.retry_backoff, 5.0))
-        # asyncio's own semaphore: taken on every request, and anyio's costs several times more
-        # per acquire (cancel-scope checks) for nothing we use here
-        self._slots = asyncio.Semaphore(settings.pool_size)
+        self._slots = Slots(settings.pool_size)
+        self._context_path = settings.context_path
         self._open = False
 
     async def open(self) -> None:
@@ -145,9 +144,9 @@ class Sender:
             target = server or self.servers.current()
             try:
                 while True:  # a slot first, then the token: never a token read before the wait
-                    if not slots.locked():
-                        await slots.acquire()  # free: returns at once
-                    elif not await within(clock, deadline, slots.acquire):
+                    if slots.free:
+                        slots.free -= 1  # the common case: no call, no await
+                    elif not await within(clock, deadline, slots.take):
                         raise NacosTimeoutError(
                             f"no free connection slot within {budget:g}s (pool_size="
                             f"{self._settings.pool_size})", method=method, path=path,
@@ -160,12 +159,33 @@ class Sender:
                         else:
                             token = flow.token_now()
                         if token is not None or not logs_in:
+                            if not self._open:  # closed while this call waited
+                                raise NacosClosedError(
+                                    "client closed while the request was pending",
+                                    method=method, path=path,
+                                )  # fmt: skip
+                            remaining = deadline - clock.now()
+                            if remaining <= 0:
+                                raise NacosTimeoutError(
+                                    f"no answer within {budget:g}s", method=method, path=path
+                                )
+                            # whole tenths, so that aiohttp's timeout objects are reused
+                            if remaining >= 1:
+                                remaining = math.floor(remaining * 10) / 10
                             request = (
-                                self._plain(target, method, path, params, token, deadline, budget)
+                                HttpRequest(
+                                    method,
+                                    target.origin + self._context_path + path,
+                                    path=path,
+                                    server=target.label,
+                                    params=params or None,
+                                    headers=None if token is None else policy.bearer_headers(token),
+                                    timeout=remaining,
+                                )
                                 if plain
                                 else self._build(
                                     target, method, path, params, data, body, headers, resource,
-                                    token, deadline, budget,
+                                    token, remaining,
                                 )
                             )  # fmt: skip
                             observed = events.wants("request")
@@ -210,27 +230,6 @@ class Sender:
             self._events.emit("retry", path=path, attempt=attempt, reason=str(failure))
             await clock.sleep(pause)
 
-    def _plain(
-        self,
-        server: ServerAddress,
-        method: str,
-        path: str,
-        params: Params | None,
-        token: Token | None,
-        deadline: float,
-        budget: float,
-    ) -> HttpRequest:
-        """The attempt of a request with no body, headers or signature of its own."""
-        return HttpRequest(
-            method,
-            server.url(self._settings.context_path, path),
-            path=path,
-            server=str(server),
-            params=params or None,
-            headers=self._auth.bearer_headers(token) if token is not None else None,
-            timeout=self._remaining(method, path, deadline, budget),
-        )
-
     def _build(
         self,
         server: ServerAddress,
@@ -242,10 +241,9 @@ class Sender:
         headers: Params | None,
         resource: Resource | None,
         token: Token | None,
-        deadline: float,
-        budget: float,
+        timeout: float,
     ) -> HttpRequest:
-        """The attempt as it goes on the wire: form, headers, token and signature in place."""
+        """An attempt with a form, headers or a signature of its own, the token in place."""
         query = dict(params) if params else {}
         head = dict(headers) if headers else {}
         if body is not None:
@@ -259,26 +257,14 @@ class Sender:
             query.update(extra_params)
         return HttpRequest(
             method,
-            server.url(self._settings.context_path, path),
+            server.origin + self._context_path + path,
             path=path,
-            server=str(server),
+            server=server.label,
             params=query or None,
             headers=head,
             body=body,
-            timeout=self._remaining(method, path, deadline, budget),
+            timeout=timeout,
         )
-
-    def _remaining(self, method: str, path: str, deadline: float, budget: float) -> float:
-        """The attempt's timeout: what is left of the request's budget."""
-        if not self._open:  # closed while this call waited for a slot, a token or a retry
-            raise NacosClosedError(
-                "client closed while the request was pending", method=method, path=path
-            )
-        remaining = deadline - self._clock.now()
-        if remaining <= 0:
-            raise NacosTimeoutError(f"no answer within {budget:g}s", method=method, path=path)
-        # whole tenths, so that aiohttp's timeout objects can be reused across requests
-        return math.floor(remaining * 10) / 10 if remaining >= 1 else remaining
 
     def _record(self, request: HttpRequest, status: int, duration: float) -> None:
         self._events.emit(

@@ -102,17 +102,21 @@ class AiohttpTransport:
         session = self._session
         if session is None:
             raise NacosConnectionError("transport is closed", path=request.path)
+        url = request.url
+        timeout = self._timeouts.get(request.timeout) or self._timeout(request.timeout)
         try:
-            async with session.request(
-                request.method,
-                request.url,
-                params=request.params,
-                data=request.body,
-                headers=request.headers,
-                timeout=self._timeout(request.timeout),
-                allow_redirects=False,
-                ssl=self._ssl_for(request.url),
-            ) as raw:
+            if url.startswith("https:"):
+                call = session.request(
+                    request.method, url, params=request.params, data=request.body,
+                    headers=request.headers, timeout=timeout, allow_redirects=False,
+                    ssl=self._ssl_context(),
+                )  # fmt: skip
+            else:  # no ssl argument for plain servers: aiohttp does less for each request
+                call = session.request(
+                    request.method, url, params=request.params, data=request.body,
+                    headers=request.headers, timeout=timeout, allow_redirects=False,
+                )  # fmt: skip
+            async with call as raw:
                 length = raw.content_length
                 if (
                     length is not None
@@ -145,21 +149,18 @@ class AiohttpTransport:
             timeout = self._timeouts[seconds] = aiohttp.ClientTimeout(total=seconds)
         return timeout
 
-    def _ssl_for(self, url: str) -> ssl.SSLContext | bool:
-        if not url.startswith("https:"):
-            return True  # unused for http: no SSL context for plain servers (one costs ~40 ms)
-        if self._ssl is None:
-            self._ssl = self._ssl_context()
-        return self._ssl
-
     def _ssl_context(self) -> ssl.SSLContext | bool:
-        settings = self._settings
-        if not settings.tls_verify:
-            return False
-        context = ssl.create_default_context(cafile=settings.ca_file)
-        if settings.client_cert is not None:
-            context.load_cert_chain(settings.client_cert, settings.client_key)
-        return context
+        """Built on the first https request: none for plain servers (one costs ~40 ms)."""
+        if self._ssl is None:
+            settings = self._settings
+            if not settings.tls_verify:
+                self._ssl = False
+            else:
+                context = ssl.create_default_context(cafile=settings.ca_file)
+                if settings.client_cert is not None:
+                    context.load_cert_chain(settings.client_cert, settings.client_key)
+                self._ssl = context
+        return self._ssl
 
     async def _read_body(self, raw: aiohttp.ClientResponse, request: HttpRequest) -> bytes:
         """The whole body, refusing more than ``max_response_bytes`` of it as decoded: a small

@@ -32,7 +32,7 @@ class ConfigKey:
         return f"{self.namespace}/{self.group}/{self.data_id}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class ConfigItem:
     """A config's content and what the server says about it."""
 
@@ -41,6 +41,20 @@ class ConfigItem:
     type: str = "text"
     last_modified: str | None = None
     source: Source = "server"
+
+    def __init__(
+        self,
+        content: str,
+        md5: str,
+        type: str = "text",
+        last_modified: str | None = None,
+        source: Source = "server",
+    ) -> None:
+        # one update of the instance dictionary, not five object.__setattr__ calls: made on
+        # every read
+        self.__dict__.update(
+            content=content, md5=md5, type=type, last_modified=last_modified, source=source
+        )
 
 
 @dataclass(frozen=True)
