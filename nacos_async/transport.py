@@ -39,7 +39,6 @@ class HttpRequest:
         self,
         method: str,
         url: str,
-        *,
         path: str,
         server: str,
         params: Mapping[str, str] | None = None,

@@ -77,7 +77,10 @@ class ConfigService:
         default: Any = _MISSING,
     ) -> Any:
         """The config's content; ``NacosNotFoundError`` if missing, unless ``default`` is given."""
-        key = self._key(data_id, group, namespace)
+        try:
+            key = self._keys[data_id, group, namespace]  # as _key does, without the call
+        except (KeyError, TypeError):
+            key = self._key(data_id, group, namespace)
         if self._failover is None and self._snapshots is None:
             item = await self._backend.get(key)  # no local copies to consult: ask the server
         else:
