@@ -14,23 +14,20 @@ from collections import deque
 
 
 class Slots:
-    """A counting semaphore whose fast path the caller inlines: ``if slots.free: slots.free -=
-    1``, else ``await slots.take()``; ``slots.release()`` when done, either way."""
+    """A counting semaphore whose fast paths the caller inlines: ``if slots.free: slots.free -=
+    1``, else ``await slots.take()``; when done, ``slots.free += 1`` if nobody waits (``not
+    slots.waiters``), else ``slots.release()``."""
 
-    __slots__ = ("_waiters", "free")
+    __slots__ = ("free", "waiters")
 
     def __init__(self, size: int) -> None:
         self.free = size
-        self._waiters: deque[asyncio.Future[None]] = deque()
-
-    @property
-    def waiting(self) -> int:
-        return sum(1 for waiter in self._waiters if not waiter.done())
+        self.waiters: deque[asyncio.Future[None]] = deque()
 
     async def take(self) -> None:
         """Wait for a slot (call only when none is free)."""
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiters.append(waiter)
+        self.waiters.append(waiter)
         try:
             await waiter
         except BaseException:
@@ -38,11 +35,11 @@ class Slots:
                 self.release()  # handed a slot as it was cancelled: pass it on
             else:
                 with contextlib.suppress(ValueError):  # release() may have dropped it
-                    self._waiters.remove(waiter)
+                    self.waiters.remove(waiter)
             raise
 
     def release(self) -> None:
-        waiters = self._waiters
+        waiters = self.waiters
         while waiters:
             waiter = waiters.popleft()
             if not waiter.done():

@@ -197,7 +197,10 @@ class Sender:
                             response = await self._transport.send(request)
                             break
                     finally:
-                        slots.release()
+                        if slots.waiters:
+                            slots.release()  # to the longest waiter
+                        else:
+                            slots.free += 1
                     if flow is None:
                         flow = policy.flow(path, deadline)
                     assert flow is not None
