@@ -158,7 +158,7 @@ class Sender:
                         if tokens is None:
                             token = None
                         elif flow is None:
-                            token = tokens.usable()  # policy.token_now(), one call less
+                            token = policy.token_now()  # the fast path: no flow needed yet
                         else:
                             token = flow.token_now()
                         if token is not None or not logs_in:
