@@ -11,7 +11,7 @@ from typing import Any
 from nacos_async._runtime import Runtime
 from nacos_async.naming.backend import WatchKey
 from nacos_async.naming.heartbeat import Beat, HeartbeatScheduler
-from nacos_async.naming.models import Instance, InstanceSpec
+from nacos_async.naming.models import Instance, InstanceSpec, hosts_from_json
 from nacos_async.response import Response
 
 V1_INSTANCE = "/v1/ns/instance"
@@ -114,7 +114,8 @@ class HttpNamingBackend:
         async def v3() -> list[Instance]:
             params = base | ({"clusterName": joined} if joined else {})
             response = await self._request("GET", f"{V3_INSTANCE}/list", params=params)
-            return _instances(response, _expect_ok(response))
+            hosts = hosts_from_json(response.body, "v3")
+            return hosts if hosts is not None else _instances(response, _expect_ok(response))
 
         async def v1() -> list[Instance]:
             params = (
@@ -123,6 +124,9 @@ class HttpNamingBackend:
                 | ({"clusters": joined} if joined else {})
             )
             response = await self._request("GET", f"{V1_INSTANCE}/list", params=params)
+            hosts = hosts_from_json(response.body, "v1")
+            if hosts is not None:
+                return hosts
             return _instances(response, response.json_object("instance list").get("hosts") or [])
 
         instances = await self._runtime.api.call(v3, v1)

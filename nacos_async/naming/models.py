@@ -6,7 +6,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -16,6 +16,7 @@ from pydantic import (
     ConfigDict,
     Field,
     TypeAdapter,
+    ValidationError,
 )
 
 
@@ -80,6 +81,32 @@ class Instance(BaseModel):
 @cache
 def _host_list() -> TypeAdapter[list[Instance]]:
     return TypeAdapter(list[Instance])
+
+
+class _V1Hosts(BaseModel):
+    """A v1 list answer, ``{"hosts": [...], ...}``, as far as the client reads it."""
+
+    hosts: list[Instance] | None = None
+
+
+class _V3Hosts(BaseModel):
+    """A v3 ``Result`` list answer, ``{"code": 0, "data": [...]}``."""
+
+    code: int
+    data: list[Instance] | None = None
+
+
+def hosts_from_json(body: bytes, api: Literal["v1", "v3"]) -> list[Instance] | None:
+    """The hosts of a well-formed list answer, its JSON parsed and validated in one pass of
+    pydantic's core (about half the time of ``json.loads`` and validating after); None for
+    anything else, so that the caller's slower path says what is wrong with it."""
+    try:
+        if api == "v1":
+            return _V1Hosts.model_validate_json(body).hosts or []
+        answer = _V3Hosts.model_validate_json(body)
+    except ValidationError:
+        return None
+    return answer.data if answer.code == 0 else None
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from pydantic import ValidationError
 
 from nacos_async import Instance
+from nacos_async.naming.models import hosts_from_json
 
 
 def test_hosts_of_every_version_are_read_by_their_wire_names() -> None:
@@ -47,3 +50,27 @@ def test_numbers_in_metadata_become_text() -> None:
 def test_an_unreadable_host_is_refused(bad: dict[str, object]) -> None:
     with pytest.raises(ValidationError):
         Instance.list_from_wire([{"ip": "10.0.0.9", "port": 9}, bad])
+
+
+def test_list_answers_are_read_straight_from_their_json() -> None:
+    host = {"ip": "10.0.0.1", "port": 80, "clusterName": "C", "instanceHeartBeatInterval": 5000}
+    v1 = json.dumps({"name": "DEFAULT_GROUP@@orders", "hosts": [host], "cacheMillis": 1000})
+    v3 = json.dumps({"code": 0, "message": "success", "data": [host]})
+    expected = [Instance(ip="10.0.0.1", port=80, cluster_name="C")]
+    assert hosts_from_json(v1.encode(), "v1") == expected
+    assert hosts_from_json(v3.encode(), "v3") == expected
+    assert hosts_from_json(b'{"hosts": null}', "v1") == []
+
+
+@pytest.mark.parametrize(
+    ("body", "api"),
+    [
+        (b'{"code": 21003, "message": "no such service", "data": null}', "v3"),
+        (b'{"code": 0, "data": null}', "v3"),
+        (b"<html>502</html>", "v1"),
+        (b'{"hosts": [{"ip": "10.0.0.1", "port": "eighty"}]}', "v1"),
+        (b'[{"ip": "10.0.0.1", "port": 80}]', "v1"),
+    ],
+)
+def test_anything_else_is_left_to_the_slower_path_that_explains_it(body: bytes, api: str) -> None:
+    assert hosts_from_json(body, api) is None  # type: ignore[arg-type]
