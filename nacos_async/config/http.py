@@ -67,11 +67,11 @@ class HttpConfigBackend:
             raise response.protocol_error("config answer has no 'content'")
         md5 = data.get("md5")
         modified = data.get("lastModified")
-        return ConfigItem(
-            content=content,
-            md5=md5 if isinstance(md5, str) and md5 else md5_hex(content),
-            type=str(data.get("contentType") or "text"),
-            last_modified=str(modified) if modified is not None else None,
+        return ConfigItem(  # content, md5, type, last-modified (in order: made on every read)
+            content,
+            md5 if isinstance(md5, str) and md5 else md5_hex(content),
+            str(data.get("contentType") or "text"),
+            str(modified) if modified is not None else None,
         )
 
     async def _get_v1(self, key: ConfigKey) -> ConfigItem | None:
@@ -85,11 +85,11 @@ class HttpConfigBackend:
             return None
         content = response.text()
         headers = response.headers
-        return ConfigItem(
-            content=content,
-            md5=headers.get("Content-MD5") or md5_hex(content),
-            type=headers.get("Config-Type") or "text",
-            last_modified=headers.get("Last-Modified"),
+        return ConfigItem(  # content, md5, type, last-modified (in order: made on every read)
+            content,
+            headers.get("Content-MD5") or md5_hex(content),
+            headers.get("Config-Type") or "text",
+            headers.get("Last-Modified"),
         )
 
     async def publish(
