@@ -24,6 +24,7 @@ from benchmarks import (
     auth_client_bench,
     config_bench,
     footprint,
+    grpc_bench,
     naming_bench,
     report,
     service_call_bench,
@@ -42,6 +43,7 @@ async def run_all(quick: bool, with_3x: bool) -> dict[str, Any]:
     if with_3x:
         results["auth_client"] = await auth_client_bench.run(quick)
     results["config"] = await config_bench.run(quick)
+    results["grpc"] = await grpc_bench.run(quick, with_3x)
     results["naming"] = await naming_bench.run(quick)
     results["service_call"] = await service_call_bench.run(quick)
     results["footprint"] = await footprint.run(with_3x, repeats=5 if quick else 15)

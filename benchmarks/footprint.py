@@ -2,8 +2,8 @@
 
 Every contender lives alone in a virtualenv, installed by pip as a user would get it: a regular
 (not editable) install whose bytecode pip compiled, so nobody pays for an editable-install finder
-or for compiling. nacos-async core, and nacos-async with ``[grpc]`` (until that extra exists:
-with grpclib installed beside it), are installed from a copy of this source tree into throwaway
+or for compiling. nacos-async core, and nacos-async with ``[grpc]``, are installed from a copy
+of this source tree into throwaway
 virtualenvs, with the aiohttp, anyio and pydantic versions of this environment; aiohttp alone
 (the floor), nacos-sdk-python 2.0.11 and 3.2.0 (each with all it declares) come from cached ones
 (``contender_python``). Import time is measured inside a fresh interpreter (``python -I``: the
@@ -51,8 +51,8 @@ from benchmarks._harness import (
 
 ROOT = Path(__file__).resolve().parent.parent
 IMPORT_TARGET = Target("<=", 1.25)  # import time against aiohttp alone
-# What a ``[grpc]`` user imports; name the gRPC transport module here once it lands.
-GRPC_MODULES = ("nacos_async", "grpclib.client")
+# What a ``[grpc]`` user imports: the client, and the gRPC config transport it loads at start.
+GRPC_MODULES = ("nacos_async", "nacos_async.grpc.config")
 FLOOR = "aiohttp"
 _TIMED_IMPORT = (
     "import time; t = time.perf_counter(); import {}; s = time.perf_counter() - t; "
@@ -174,15 +174,10 @@ def contenders(workdir: Path, wheel: Path, with_3x: bool) -> list[Contender]:
         Contender("nacos-async", "nacos-async", ("nacos_async",),
                   partial(build_venv, workdir / "core", str(wheel), *pins)),
     ]  # fmt: skip
-    if "grpc" in project.get("optional-dependencies", {}):
-        found.append(Contender("nacos-async[grpc]", "nacos-async", GRPC_MODULES,
-                               partial(build_venv, workdir / "grpc", f"{wheel}[grpc]", *pins),
-                               extra="grpc"))  # fmt: skip
-    else:  # until the extra exists: grpclib installed beside nacos-async by hand
-        grpclib = _pin("grpclib")
-        found.append(Contender("nacos-async + grpclib", "nacos-async", GRPC_MODULES,
-                               partial(build_venv, workdir / "grpc", str(wheel), grpclib, *pins),
-                               also=("grpclib",)))  # fmt: skip
+    assert "grpc" in project.get("optional-dependencies", {}), "the [grpc] extra is gone"
+    found.append(Contender("nacos-async[grpc]", "nacos-async", GRPC_MODULES,
+                           partial(build_venv, workdir / "grpc", f"{wheel}[grpc]", *pins),
+                           extra="grpc"))  # fmt: skip
     found.append(Contender("nacos-sdk-python 2.0.11", "nacos-sdk-python", ("nacos",),
                            partial(contender_python, "nacos-sdk-python-2", PEER_2X)))  # fmt: skip
     if with_3x:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from benchmarks import footprint, peer_bench, service_call_bench, token_bench
+from benchmarks import footprint, grpc_bench, peer_bench, service_call_bench, token_bench
 from benchmarks._compare import spread_text, target_text
 
 
@@ -39,8 +39,11 @@ def markdown(results: dict[str, Any]) -> str:
     if "auth_client" in results:
         parts += ["", f"### Login scenarios: {results['auth_client']['contender']}", "",
                   _auth_client_table(results)]  # fmt: skip
-    parts += ["", "### Config", "", _config_table(results["config"]),
-              "", "### Naming", "", _naming_table(results["naming"])]  # fmt: skip
+    parts += ["", "### Config", "", _config_table(results["config"])]
+    if "grpc" in results:
+        parts += ["", "### Config reads: gRPC, HTTP and nacos-sdk-python 3.2.0", "",
+                  grpc_bench.markdown(results["grpc"])]  # fmt: skip
+    parts += ["", "### Naming", "", _naming_table(results["naming"])]
     if "service_call" in results:
         parts += ["", "### Service calls by name (ServiceSession against plain aiohttp)", "",
                   service_call_bench.markdown(results["service_call"])]  # fmt: skip
@@ -64,6 +67,10 @@ def targeted_rows(results: dict[str, Any]) -> list[tuple[str, dict[str, float], 
     for r in results.get("peer", {}).get("read_throughput", []):
         rows.append((f"throughput vs nacos-sdk-python 2.0.11, concurrency {r['concurrency']}",
                      r["vs_nacos_sdk_python"], r["target"]))  # fmt: skip
+    for r in results["config"]["delivery"]:
+        if "target" in r:  # one figure, not repeated: its spread is the figure itself
+            p50 = {"min": r["p50_ms"], "median": r["p50_ms"], "max": r["p50_ms"]}
+            rows.append((f"{r['mode']} p50 ms, {r['keys']:,} watched keys", p50, r["target"]))
     for h in results["naming"]["heartbeats"]:
         rows.append((f"CPU per {h['beats_api']} beat vs raw ({h['flavor']})", h["vs_raw"],
                      h["target"]))  # fmt: skip

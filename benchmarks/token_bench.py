@@ -206,7 +206,8 @@ async def throughput(
     token = await static_token(base)
     await control(base, "token-ttl", seconds=ttl)
     client = NacosClient(base.removeprefix("http://"), username="nacos", password="nacos",
-                         pool_size=concurrency, relogin_min_interval=0)  # fmt: skip
+                         pool_size=concurrency, relogin_min_interval=0,
+                         transport="http")  # fmt: skip  # HTTP against raw HTTP
     phases: dict[str, list[Phase]] = {RAW: [], "request": [], "config.get": [], RAW_AGAIN: []}
     async with client, raw_session(concurrency) as http, raw_session(concurrency) as http_again:
         fetches = {

@@ -3,6 +3,10 @@
 Which layer retries what (nobody retries on top of a retry):
 - the request sender retries one request against the servers (connection errors, timeouts,
   5xx), within the request's deadline;
+- the gRPC channel retries one request against connections (after a lost connection, on a
+  starting or overloaded server), within the request's deadline; its connection loop backs off
+  between attempts to connect, and a request waiting for a connection asks for at most
+  ``max_attempts`` of them;
 - a background loop retries its own step (the supervisor backs off after a step that raised);
   a step that sends a request relies on the sender's retries and adds none of its own;
 - the token manager keeps one retry schedule for logins, shared by its renewal loop and every

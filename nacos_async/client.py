@@ -41,9 +41,12 @@ from nacos_async.signing import AccessKeySigner, Resource
 from nacos_async.telemetry import install as install_telemetry
 from nacos_async.token import TokenManager
 from nacos_async.transport import AiohttpTransport, HttpTransport
+from nacos_async.transport_choice import Transport, check_grpc_available, choose_transport
 
 if TYPE_CHECKING:
+    from nacos_async.config.backend import ConfigBackend
     from nacos_async.config.service import ConfigService
+    from nacos_async.grpc.channel import GrpcChannel
     from nacos_async.naming.service import NamingService
     from nacos_async.settings import NacosSettings
 
@@ -56,7 +59,8 @@ class NacosClient:
 
     Arguments are the fields of ``NacosSettings`` (unset ones are read from ``NACOS_*``
     environment variables). A ``session`` given by the caller is used and never closed; a
-    ``transport`` (e.g. ``nacos_async.testing.MockTransport``) replaces the network entirely.
+    ``transport`` object (e.g. ``nacos_async.testing.MockTransport``) replaces the network
+    entirely, while ``transport="auto"|"http"|"grpc"`` is the setting of that name.
     """
 
     def __init__(
@@ -65,11 +69,14 @@ class NacosClient:
         *,
         settings: NacosSettings | None = None,
         session: aiohttp.ClientSession | None = None,
-        transport: HttpTransport | None = None,
+        transport: HttpTransport | str | None = None,
         clock: Clock | None = None,
         rng: random.Random | None = None,
         **options: Any,
     ) -> None:
+        if isinstance(transport, str):  # the ``transport`` setting, not an HTTP transport
+            options["transport"] = transport
+            transport = None
         if settings is None:
             from nacos_async.settings import NacosSettings  # pydantic: loaded on first use
 
@@ -80,12 +87,14 @@ class NacosClient:
             raise ValueError("pass either settings= or individual options, not both")
         if session is not None and transport is not None:
             raise ValueError("pass a session or a transport, not both")
+        check_grpc_available(settings)
         self._settings = settings
         clock = clock or SYSTEM_CLOCK
         rng = rng or random.Random()
         self._events = events = Events()
         self._supervisor = supervisor = Supervisor(clock=clock, events=events, rng=rng)
         self._binding = Binding()
+        self._custom_http = transport is not None
         self._http = transport or AiohttpTransport(settings, session=session)
         self._auth = AuthPolicy(
             None,
@@ -121,6 +130,9 @@ class NacosClient:
             )
             self._auth.tokens = self._tokens
         self._runtime = Runtime(settings, clock, events, supervisor, rng, self._sender.request, api)
+        self._transport: Transport | None = None  # chosen at start
+        self._config_backend: ConfigBackend | None = None  # built on first use after start
+        self._grpc_config: GrpcChannel | None = None
         if settings.telemetry:
             install_telemetry(events)
         self._state: State = "new"
@@ -149,10 +161,10 @@ class NacosClient:
     @cached_property
     def config(self) -> ConfigService:
         """Dynamic configuration: get, publish, delete, watch, typed models."""
-        from nacos_async.config.http import HttpConfigBackend
+        from nacos_async.config.backend import BackendChosenAtStart
         from nacos_async.config.service import ConfigService
 
-        return ConfigService(self._runtime, HttpConfigBackend(self._runtime))
+        return ConfigService(self._runtime, BackendChosenAtStart(self._chosen_config_backend))
 
     @cached_property
     def naming(self) -> NamingService:
@@ -181,6 +193,7 @@ class NacosClient:
             servers=[str(s) for s in self._sender.servers.servers],
             current_server=str(self._sender.servers.current()),
             auth=tokens is not None,
+            transport=self._transport,
             token_valid_for=max(0.0, token.expires_at - now) if token is not None else None,
             login_failures=tokens.failures if tokens is not None else 0,
             last_login_error=str(tokens.last_error) if tokens and tokens.last_error else None,
@@ -229,6 +242,7 @@ class NacosClient:
                     self._server_list_step,
                     initial_delay=settings.endpoint_refresh_interval,
                 )
+            await self._choose_transport()
             if self._tokens is not None:
                 if not settings.lazy_login:
                     await self._tokens.get()
@@ -236,6 +250,38 @@ class NacosClient:
         except BaseException:
             await self.close()
             raise
+
+    async def _choose_transport(self) -> None:
+        """Pick HTTP or gRPC for config, once (the backend is built when config is used)."""
+        choice, why = await choose_transport(
+            self._settings, self._sender.servers.current(), http_only=self._custom_http
+        )
+        self._transport = choice
+        logger.info("config transport: %s (%s)", choice, why)
+        self._events.emit("transport_chosen", transport=choice, reason=why)
+
+    def _chosen_config_backend(self, build: bool) -> ConfigBackend | None:
+        """The config backend of the chosen transport, built once (when ``build``); None
+        before start."""
+        if self._config_backend is not None or self._transport is None or not build:
+            return self._config_backend
+        if self._transport == "grpc":
+            from nacos_async.grpc.channel import GrpcChannel
+            from nacos_async.grpc.config import GrpcConfigBackend
+
+            channel = GrpcChannel(
+                "config", settings=self._settings, servers=self._sender.servers,
+                auth=self._auth, supervisor=self._supervisor, clock=self._runtime.clock,
+                events=self._events, binding=self._binding, rng=self._runtime.rng,
+            )  # fmt: skip
+            self._grpc_config = channel
+            self._runtime.add_health("grpc-config", channel.health)
+            self._config_backend = GrpcConfigBackend(self._runtime, channel)
+        else:
+            from nacos_async.config.http import HttpConfigBackend
+
+            self._config_backend = HttpConfigBackend(self._runtime)
+        return self._config_backend
 
     async def close(self, *, timeout: float = 5.0) -> None:
         """Run the services' closers, stop background work, close the session.
@@ -258,6 +304,8 @@ class NacosClient:
         finally:
             if self._tokens is not None:
                 self._tokens.close()
+            if self._grpc_config is not None:
+                self._grpc_config.close()
             await self._supervisor.stop(timeout=max(0.1, deadline - clock.now()))
             await self._sender.close()
             self._state = "closed"
@@ -273,6 +321,8 @@ class NacosClient:
         self._state = "closed"
         if isinstance(self._http, AiohttpTransport):
             self._http.abandon()
+        if self._grpc_config is not None:
+            self._grpc_config.abandon()
 
     async def request(
         self,

@@ -14,6 +14,7 @@ class ClientHealth:
     servers: list[str]
     current_server: str
     auth: bool
+    transport: str | None = None  # "http" or "grpc" for config, chosen at start
     token_valid_for: float | None = None  # None: no token (auth off, or not logged in yet)
     login_failures: int = 0  # consecutive
     last_login_error: str | None = None

@@ -149,6 +149,13 @@ class ServerList:
         self._index = (self._index + 1) % len(self._servers)
         return True
 
+    def select(self, server: ServerAddress) -> bool:
+        """Make ``server`` current if it is in the list (a server asked us to move there)."""
+        if server not in self._servers:
+            return False
+        self._index = self._servers.index(server)
+        return True
+
     def replace(self, servers: Sequence[ServerAddress]) -> None:
         """Install a new list (from an address server), staying on the current server if kept."""
         if not servers:

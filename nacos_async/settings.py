@@ -35,7 +35,7 @@ class NacosSettings(BaseModel):
     )
     endpoint_refresh_interval: float = Field(30.0, gt=0, description="Seconds between reads.")
     api_version: Literal["auto", "v1", "v3"] = Field(
-        "auto", description="`auto` tries v3 once and falls back to v1."
+        "auto", description="`auto` learns which API families the server serves; `v1`/`v3` pin."
     )
     request_timeout: float = Field(
         10.0,
@@ -59,6 +59,19 @@ class NacosSettings(BaseModel):
     telemetry: bool = Field(
         True, description="Record OpenTelemetry metrics when `opentelemetry-api` is installed."
     )
+    transport: Literal["auto", "http", "grpc"] = Field(
+        "auto",
+        description="How config travels: `auto` uses gRPC when the `[grpc]` extra is installed "
+        "and the server's gRPC port answers (decided once, at start), else HTTP; `http` and "
+        "`grpc` pin it.",
+    )
+    grpc_port_offset: int = Field(
+        1000,
+        ge=0,
+        le=64535,
+        description="The gRPC port is the server's port plus this (Nacos: 1000; change it only "
+        "behind a proxy that maps ports).",
+    )
 
     # --- config service options (issue 4) go here ---
     long_poll_timeout: float = Field(
@@ -75,6 +88,13 @@ class NacosSettings(BaseModel):
     )
     failover_dir: str | None = Field(
         None, description="Configs placed here by hand win over the server."
+    )
+    config_recheck_interval: float = Field(
+        180.0,
+        gt=0,
+        le=86400,
+        description="Seconds between full re-checks of every watched config over gRPC: the "
+        "safety net under pushes.",
     )
 
     tls_verify: bool = Field(True, description="Verify server certificates.")

@@ -26,6 +26,7 @@ from nacos_async.errors import (
     NacosNotFoundError,
     NacosTimeoutError,
 )
+from nacos_async.names import DEFAULT_GROUP
 from nacos_async.settings import NacosSettings
 from nacos_async.shutdown import stop_on_signals
 
@@ -88,7 +89,7 @@ def add_connection_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def add_group_flag(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--group", default="DEFAULT_GROUP", help="group (default: %(default)s)")
+    parser.add_argument("--group", default=DEFAULT_GROUP, help="group (default: %(default)s)")
 
 
 def settings_from(args: argparse.Namespace) -> NacosSettings:

@@ -10,6 +10,7 @@ from typing import Any
 
 from nacos_async.cli._common import EXIT_OK, add_connection_flags, add_group_flag, emit, run
 from nacos_async.client import NacosClient
+from nacos_async.names import DEFAULT_CLUSTER
 from nacos_async.naming import Instance
 
 
@@ -37,7 +38,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     for sub in (register, deregister):
         sub.add_argument("ip", help="the instance's IP address")
         sub.add_argument("port", type=int, help="the instance's port")
-        sub.add_argument("--cluster", default="DEFAULT", help="cluster (default: %(default)s)")
+        sub.add_argument(
+            "--cluster", default=DEFAULT_CLUSTER, help="cluster (default: %(default)s)"
+        )
     for sub in (register, deregister, listing, select, watch, services):
         add_group_flag(sub)
         add_connection_flags(sub)

@@ -1,15 +1,17 @@
 """What the config service needs from a protocol: one interface, one class per transport.
 
-``HttpConfigBackend`` (v1/v3 over HTTP, long-poll or MD5 polling) implements it today; a gRPC
-backend (queries, pushes) is one more class, and the service and watcher do not change.
+``HttpConfigBackend`` (v1/v3 over HTTP, long-poll or MD5 polling) and ``GrpcConfigBackend``
+(queries and pushes over gRPC, ``nacos_async.grpc.config``) implement it; the service and the
+watcher do not know which one they use.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Protocol
 
 from nacos_async.config.models import ConfigItem, ConfigKey
+from nacos_async.errors import NacosClosedError
 
 
 class ConfigBackend(Protocol):
@@ -37,3 +39,40 @@ class ConfigBackend(Protocol):
         the server, and return those. ``fresh``: a key was just added; answer without holding.
         Returning an empty set is allowed (nothing changed this turn)."""
         ...
+
+
+class BackendChosenAtStart:
+    """The backend of the transport a client picks when it starts (HTTP, or gRPC), behind one
+    object: ``client.config`` may be built before ``start()`` and never changes.
+
+    ``chosen(build)`` gives that backend (building it on first use when ``build``), or None
+    before the client has started (or, without ``build``, while nothing used it yet).
+    """
+
+    def __init__(self, chosen: Callable[[bool], ConfigBackend | None]) -> None:
+        self._chosen = chosen
+
+    def _backend(self) -> ConfigBackend:
+        backend = self._chosen(True)
+        if backend is None:
+            raise NacosClosedError("client is closed (or was never started)")
+        return backend
+
+    @property
+    def watch_mode(self) -> str | None:
+        backend = self._chosen(False)
+        return backend.watch_mode if backend is not None else None
+
+    async def get(self, key: ConfigKey) -> ConfigItem | None:
+        return await self._backend().get(key)
+
+    async def publish(
+        self, key: ConfigKey, content: str, config_type: str, cas_md5: str | None
+    ) -> None:
+        await self._backend().publish(key, content, config_type, cas_md5)
+
+    async def delete(self, key: ConfigKey) -> None:
+        await self._backend().delete(key)
+
+    async def changes(self, watched: Mapping[ConfigKey, str], *, fresh: bool) -> set[ConfigKey]:
+        return await self._backend().changes(watched, fresh=fresh)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -120,7 +120,7 @@ class ConfigWatcher:
             return 1.0
         try:
             if self._resync:
-                await run_all(functools.partial(self._refresh, key) for key in list(self._keys))
+                await self._refresh(list(self._keys))
                 self._resync = False
             watched = list(self._keys.values())
             fresh = any(w.fresh for w in watched)
@@ -136,19 +136,34 @@ class ConfigWatcher:
                 return 0.0  # a key was added: ask again with it
             for w in watched:
                 w.fresh = False
-            for key in changed:
-                await self._refresh(key)
+            await self._refresh(changed)
             return 0.0
         except Exception:
             self._resync = True  # after any outage, re-read every key before going on
             raise
 
-    async def _refresh(self, key: ConfigKey) -> None:
-        ticket = self._snapshots.ticket() if self._snapshots is not None else 0
-        item = await self._backend.get(key)
-        watched = self._keys.get(key)
-        if watched is not None:
-            await self.deliver(watched, item, ticket)
+    async def _refresh(self, keys: Iterable[ConfigKey]) -> None:
+        """Read ``keys`` concurrently (a burst of changes costs one round trip, not one per key),
+        then deliver in this task, so that a listener may close the client; each key is read
+        once per turn, so its values stay in order. Raises the first failed read, after
+        delivering the others."""
+        read: dict[ConfigKey, tuple[int, ConfigItem | None]] = {}
+
+        async def fetch(key: ConfigKey) -> None:
+            ticket = self._snapshots.ticket() if self._snapshots is not None else 0
+            read[key] = (ticket, await self._backend.get(key))
+
+        failure: Exception | None = None
+        try:
+            await run_all(functools.partial(fetch, key) for key in keys)
+        except Exception as exc:
+            failure = exc
+        for key, (ticket, item) in read.items():
+            watched = self._keys.get(key)
+            if watched is not None:
+                await self.deliver(watched, item, ticket)
+        if failure is not None:
+            raise failure
 
     async def deliver(self, watched: _Watched, item: ConfigItem | None, ticket: int) -> None:
         md5 = item.md5 if item is not None else ""

@@ -9,7 +9,10 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from nacos_async.errors import clip
+from nacos_async.integrations._drain import DrainOnSignal, Forward
 from nacos_async.integrations.live_config import LiveConfig
+from nacos_async.names import DEFAULT_CLUSTER, DEFAULT_GROUP
 from nacos_async.servers import parse_server_address
 
 if TYPE_CHECKING:
@@ -27,10 +30,18 @@ class ServiceRegistration:
     service: str
     port: int
     ip: str | None = None
-    group: str = "DEFAULT_GROUP"
-    cluster: str = "DEFAULT"
+    group: str = DEFAULT_GROUP
+    cluster: str = DEFAULT_CLUSTER
     weight: float = 1.0
     metadata: Mapping[str, str] = field(default_factory=dict)
+    drain: float = 2.0
+    """Seconds the app keeps serving after SIGTERM/SIGINT deregistered it (0: no drain)."""
+
+    def __post_init__(self) -> None:
+        if isinstance(self.drain, bool) or not isinstance(self.drain, int | float):
+            raise ValueError(f"drain must be a number of seconds, got {clip(self.drain)}")
+        if not 0 <= self.drain <= 600:
+            raise ValueError(f"drain must be from 0 to 600 seconds, got {clip(self.drain)}")
 
     def resolve_ip(self, client: NacosClient) -> str:
         if self.ip:
@@ -63,31 +74,65 @@ async def start_nacos(
     client: NacosClient,
     registration: ServiceRegistration | None,
     live_configs: Sequence[LiveConfig[Any]],
+    *,
+    forward: Forward | None = None,
 ) -> None:
-    """Start the client, load the live configs, register the app; undone by ``stack``."""
+    """Start the client, load the live configs, register the app; undone by ``stack``.
+
+    With a registration and a ``drain``, SIGTERM/SIGINT deregister first, the app serves
+    ``drain`` seconds more, then ``forward`` hands the signal to the web server.
+    """
     await stack.enter_async_context(client)
     for live in live_configs:
         await live.start(client)
         stack.push_async_callback(live.stop)
-    if registration is not None:
-        ip = registration.resolve_ip(client)
-        await client.naming.register_instance(
-            registration.service,
-            ip,
-            registration.port,
-            group=registration.group,
-            cluster=registration.cluster,
-            weight=registration.weight,
-            metadata=dict(registration.metadata),
-        )
+    if registration is None:
+        return
+    ip = registration.resolve_ip(client)
+    await client.naming.register_instance(
+        registration.service,
+        ip,
+        registration.port,
+        group=registration.group,
+        cluster=registration.cluster,
+        weight=registration.weight,
+        metadata=dict(registration.metadata),
+    )
+    deregistered = False
 
-        async def deregister() -> None:
-            try:
-                await client.naming.deregister_instance(
-                    registration.service, ip, registration.port,
-                    group=registration.group, cluster=registration.cluster,
-                )  # fmt: skip
-            except Exception as exc:  # shutdown goes on; the server expires the instance
-                logger.warning("deregistering %s failed: %s", registration.service, exc)
+    async def deregister() -> None:
+        nonlocal deregistered
+        if deregistered:
+            return
+        deregistered = True
+        try:
+            await client.naming.deregister_instance(
+                registration.service, ip, registration.port,
+                group=registration.group, cluster=registration.cluster,
+            )  # fmt: skip
+        except Exception as exc:  # shutdown goes on; the server expires the instance
+            logger.warning("deregistering %s failed: %s", registration.service, exc)
 
-        stack.push_async_callback(deregister)
+    stack.push_async_callback(deregister)
+    if registration.drain > 0:
+        drain = DrainOnSignal(deregister, registration.drain, forward=forward)
+        if drain.install():
+            stack.callback(drain.uninstall)
+
+
+async def readiness(
+    client: NacosClient | None, live_configs: Sequence[LiveConfig[Any]]
+) -> tuple[int, dict[str, Any]]:
+    """(HTTP status, body) of a readiness probe: 200 when the client is healthy and every
+    live config holds a good value, 503 otherwise (the body says why)."""
+    if client is None:
+        return 503, {"ok": False, "state": "not started"}
+    body = client.health().as_dict()
+    invalid = {
+        f"{live.group}/{live.data_id}": str(live.error)
+        for live in live_configs
+        if live.error is not None
+    }
+    body["invalid_live_configs"] = invalid
+    body["ok"] = bool(body["ok"]) and not invalid
+    return (200 if body["ok"] else 503), body

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 try:
     from fastapi import FastAPI
+    from fastapi.responses import JSONResponse
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise ImportError(
         "nacos_async.integrations.fastapi needs FastAPI: pip install 'nacos-async[fastapi]'"
@@ -27,7 +28,12 @@ from pydantic import BaseModel
 
 from nacos_async.client import NacosClient
 from nacos_async.errors import NacosClosedError
-from nacos_async.integrations._common import LiveConfig, ServiceRegistration, start_nacos
+from nacos_async.integrations._common import (
+    LiveConfig,
+    ServiceRegistration,
+    readiness,
+    start_nacos,
+)
 from nacos_async.settings import NacosSettings
 
 M = TypeVar("M", bound=BaseModel)
@@ -36,7 +42,11 @@ __all__ = ["LiveConfig", "NacosLifespan", "ServiceRegistration"]
 
 
 class NacosLifespan:
-    """A FastAPI ``lifespan``: starts the client, loads live configs, registers the app."""
+    """A FastAPI ``lifespan``: starts the client, loads live configs, registers the app.
+
+    Under uvicorn (and gunicorn's uvicorn workers), SIGTERM/SIGINT deregister the app first,
+    it serves ``ServiceRegistration.drain`` seconds more, then uvicorn's own shutdown runs.
+    """
 
     def __init__(
         self,
@@ -64,6 +74,12 @@ class NacosLifespan:
                 yield
             finally:
                 self._running = None
+
+    async def readiness(self) -> JSONResponse:
+        """A readiness endpoint (``app.get("/ready")(nacos.readiness)``): 200 with
+        ``client.health()`` when healthy and every live config is good, 503 saying why."""
+        status, body = await readiness(self._running, self._configs)
+        return JSONResponse(body, status_code=status)
 
     def client(self) -> NacosClient:
         """Dependency: the running client."""

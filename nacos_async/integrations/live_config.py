@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from nacos_async.config.models import ConfigChange, format_of, parse_model
 from nacos_async.errors import NacosError, NacosNotFoundError
+from nacos_async.names import DEFAULT_GROUP
 
 if TYPE_CHECKING:
     from nacos_async.client import NacosClient
@@ -35,7 +36,7 @@ class LiveConfig(Generic[M]):
         data_id: str,
         model: type[M],
         *,
-        group: str = "DEFAULT_GROUP",
+        group: str = DEFAULT_GROUP,
         format: str | None = None,
     ) -> None:
         if format is not None:

@@ -26,6 +26,7 @@ from nacos_async.errors import (
     NacosServiceUnavailableError,
     NacosTimeoutError,
 )
+from nacos_async.names import DEFAULT_GROUP
 from nacos_async.naming import Instance
 from nacos_async.naming.select import weighted_choice
 
@@ -60,7 +61,7 @@ class ServiceSession:
         nacos: NacosClient,
         *,
         session: aiohttp.ClientSession | None = None,
-        group: str = "DEFAULT_GROUP",
+        group: str = DEFAULT_GROUP,
         attempts: int = 3,
         cooldown: float = 30.0,
         clock: Clock | None = None,

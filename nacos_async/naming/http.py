@@ -1,23 +1,38 @@
 """Naming over HTTP: the v1 (``/v1/ns/...``) and v3 client (``/v3/client/ns/...``) APIs.
 
 Ephemeral instances live on heartbeats (``heartbeat.py``); watches poll the instance list.
+Naming prefers v1 where the server still serves it (1.x-3.1): Nacos forwards v1 writes to the
+node responsible for the instance (v3 client writes stay where they land, alibaba/nacos#14992),
+v1 lists every cluster and filters groups exactly. On 3.2+ (v1 gone) the v3 client API lists
+one cluster per name, ``DEFAULT`` when none is named, so the cluster names come from the v3
+admin service detail; and the v3 admin service list matches groups as regular-expression
+substrings, so the client quotes the group and keeps the exact matches itself.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from nacos_async._runtime import Runtime
+from nacos_async.errors import NacosAuthError, NacosBadRequestError
+from nacos_async.names import DEFAULT_CLUSTER
 from nacos_async.naming.backend import WatchKey
 from nacos_async.naming.heartbeat import Beat, HeartbeatScheduler
 from nacos_async.naming.models import Instance, InstanceSpec, hosts_from_json
 from nacos_async.response import Response
 
+logger = logging.getLogger("nacos_async")
+
 V1_INSTANCE = "/v1/ns/instance"
 V3_INSTANCE = "/v3/client/ns/instance"
+V3_ADMIN_INSTANCE = "/v3/admin/ns/instance"
+V3_ADMIN_SERVICE = "/v3/admin/ns/service"
 NOT_FOUND_V1 = 20404
 NOT_FOUND_V3 = 21003
+SERVICE_NOT_EXIST = 21008
+SCAN_PAGE_SIZE = 500  # services per page when reading a whole group from the v3 admin list
 
 
 class HttpNamingBackend:
@@ -30,13 +45,17 @@ class HttpNamingBackend:
             self._register, self._beat, runtime, interval=runtime.settings.heartbeat_interval
         )
         self._forms: dict[tuple[str, str, str, str, int], tuple[InstanceSpec, dict[str, str]]] = {}
+        self._cluster_lookup_refused: str | None = None  # why lists show DEFAULT only, if so
 
     @property
     def namespace(self) -> str:
         return self._runtime.settings.namespace
 
     def health(self) -> dict[str, Any]:
-        return self._heartbeats.health()
+        health = self._heartbeats.health()
+        if self._cluster_lookup_refused is not None:
+            health["instance_lists"] = f"DEFAULT cluster only: {self._cluster_lookup_refused}"
+        return health
 
     def stop(self) -> None:
         self._heartbeats.stop()
@@ -57,11 +76,20 @@ class HttpNamingBackend:
         async def v1() -> None:
             await self._request("DELETE", V1_INSTANCE, params=params)
 
-        await self._runtime.api.call(v3, v1)
+        await self._runtime.api.call(v3, v1, prefer="v1")
 
     async def update(self, spec: InstanceSpec) -> None:
-        """v1 only (the v3 client API has no update; 3.x admin API needs admin rights)."""
-        await self._request("PUT", V1_INSTANCE, data=self._form(spec))
+        """The v3 admin API on 3.x (v1 PUT is an admin API there too: 410 on 3.0/3.1, gone on
+        3.2), which needs a token even with client auth off; v1 on 1.x/2.x."""
+        form = self._form(spec)
+
+        async def v3() -> None:
+            _expect_ok(await self._request("PUT", V3_ADMIN_INSTANCE, data=form))
+
+        async def v1() -> None:
+            await self._request("PUT", V1_INSTANCE, data=form)
+
+        await self._runtime.api.call(v3, v1)
         if spec.ephemeral and self._heartbeats.has(spec):
             self._heartbeats.add(spec)
 
@@ -74,7 +102,7 @@ class HttpNamingBackend:
         async def v1() -> None:
             await self._request("POST", V1_INSTANCE, data=form)
 
-        await self._runtime.api.call(v3, v1)
+        await self._runtime.api.call(v3, v1, prefer="v1")
 
     async def _beat(self, spec: InstanceSpec, light: bool) -> Beat:
         """One heartbeat; a light v1 beat omits the beat JSON (the server said it may)."""
@@ -103,7 +131,7 @@ class HttpNamingBackend:
                 light=body.get("lightBeatEnabled") is True,
             )
 
-        return await self._runtime.api.call(v3, v1)
+        return await self._runtime.api.call(v3, v1, prefer="v1")
 
     async def list_instances(
         self, service: str, group: str, clusters: list[str], healthy_only: bool
@@ -112,7 +140,10 @@ class HttpNamingBackend:
         joined = ",".join(clusters)
 
         async def v3() -> list[Instance]:
-            params = base | ({"clusterName": joined} if joined else {})
+            names = clusters or await self._clusters(service, group)
+            if not names:
+                return []  # no such service, or no instance in any cluster
+            params = base | {"clusterName": ",".join(names)}
             response = await self._request("GET", f"{V3_INSTANCE}/list", params=params)
             hosts = hosts_from_json(response.body, "v3")
             return hosts if hosts is not None else _instances(response, _expect_ok(response))
@@ -129,7 +160,7 @@ class HttpNamingBackend:
                 return hosts
             return _instances(response, response.json_object("instance list").get("hosts") or [])
 
-        instances = await self._runtime.api.call(v3, v1)
+        instances = await self._runtime.api.call(v3, v1, prefer="v1")
         instances = [i for i in instances if i.enabled]
         if clusters:
             instances = [i for i in instances if i.cluster_name in clusters]
@@ -138,23 +169,14 @@ class HttpNamingBackend:
         return instances
 
     async def list_services(self, group: str, page: int, page_size: int) -> tuple[int, list[str]]:
-        params = {"pageNo": str(page), "pageSize": str(page_size), "groupName": group,
-                  "namespaceId": self.namespace}  # fmt: skip
-
         async def v3() -> tuple[int, list[str]]:
-            response = await self._request("GET", "/v3/admin/ns/service/list", params=params)
-            data = _expect_ok(response)
-            if not isinstance(data, dict):
-                raise response.protocol_error("service list 'data' is not an object")
-            items = data.get("pageItems") or []
-            if not isinstance(items, list):
-                raise response.protocol_error("service list 'pageItems' is not a list")
-            names = [
-                str(item["name"]) for item in items if isinstance(item, dict) and "name" in item
-            ]
-            return _count(response, data.get("totalCount", len(names))), names
+            names = await self._group_services(group)
+            start = (page - 1) * page_size
+            return len(names), names[start : start + page_size]
 
         async def v1() -> tuple[int, list[str]]:
+            params = {"pageNo": str(page), "pageSize": str(page_size), "groupName": group,
+                      "namespaceId": self.namespace}  # fmt: skip
             response = await self._request("GET", "/v1/ns/service/list", params=params)
             body = response.json_object("service list")
             doms = body.get("doms") or []
@@ -162,7 +184,75 @@ class HttpNamingBackend:
                 raise response.protocol_error("service list 'doms' is not a list")
             return _count(response, body.get("count", 0)), [str(name) for name in doms]
 
-        return await self._runtime.api.call(v3, v1)
+        return await self._runtime.api.call(v3, v1, prefer="v1")
+
+    async def _clusters(self, service: str, group: str) -> list[str]:
+        """The service's cluster names from the v3 admin service detail ([]: no such service).
+
+        Refused (an admin API: a token is needed even with client auth off): ``DEFAULT`` only,
+        which is what the v3 client list shows, with a warning; a client without credentials
+        does not ask again.
+        """
+        if self._cluster_lookup_refused is not None and not self._runtime.settings.auth_enabled:
+            return [DEFAULT_CLUSTER]
+        params = {"serviceName": service, "groupName": group, "namespaceId": self.namespace}
+        try:
+            response = await self._request("GET", V3_ADMIN_SERVICE, params=params)
+        except NacosBadRequestError as exc:
+            if exc.code == SERVICE_NOT_EXIST:
+                return []
+            raise
+        except NacosAuthError as exc:
+            if self._cluster_lookup_refused is None:
+                logger.warning(
+                    "instance lists of %s@@%s show the DEFAULT cluster only: the server refused "
+                    "the cluster lookup (%s); name the clusters, give credentials, or use the "
+                    "gRPC transport", group, service, exc,
+                )  # fmt: skip
+            self._cluster_lookup_refused = f"the server refused the cluster lookup: {exc}"[:300]
+            return [DEFAULT_CLUSTER]
+        self._cluster_lookup_refused = None
+        data = _expect_ok(response)
+        cluster_map = data.get("clusterMap") if isinstance(data, dict) else None
+        if not isinstance(cluster_map, dict):
+            raise response.protocol_error("service detail has no 'clusterMap' object")
+        return sorted(str(name) for name in cluster_map)
+
+    async def _group_services(self, group: str) -> list[str]:
+        """Every service of exactly ``group``, from the v3 admin service list, every page.
+
+        That list reads ``groupNameParam`` as a regular expression matched anywhere in the
+        group (``groupName`` is not read) and counts every match: ask for the group quoted, keep
+        the exact matches. Page count from ``totalCount`` (Nacos' ``pagesAvailable`` is
+        ``total / size + 1``, one too many when the size divides the total).
+        """
+        names: dict[str, None] = {}
+        page, pages = 1, 1
+        while page <= pages:
+            params = {"groupNameParam": _regex_literal(group), "pageNo": str(page),
+                      "pageSize": str(SCAN_PAGE_SIZE), "namespaceId": self.namespace}  # fmt: skip
+            response = await self._request("GET", f"{V3_ADMIN_SERVICE}/list", params=params)
+            data = _expect_ok(response)
+            if not isinstance(data, dict):
+                raise response.protocol_error("service list 'data' is not an object")
+            items = data.get("pageItems") or []
+            if not isinstance(items, list):
+                raise response.protocol_error("service list 'pageItems' is not a list")
+            for item in items:
+                name = item.get("name") if isinstance(item, dict) else None
+                item_group = item.get("groupName") if isinstance(item, dict) else None
+                if not isinstance(name, str) or not isinstance(item_group, str):
+                    raise response.protocol_error(
+                        f"service list item without 'name' and 'groupName': {item!r:.80}"
+                    )
+                if item_group == group:
+                    names[name] = None
+            if page == 1:
+                pages = -(-_count(response, data.get("totalCount")) // SCAN_PAGE_SIZE)
+            if not items:
+                break
+            page += 1
+        return list(names)
 
     async def next_instances(self, key: WatchKey, *, first: bool) -> list[Instance]:
         if not first:
@@ -224,6 +314,12 @@ def _count(response: Response, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise response.protocol_error(f"service list count is not an integer: {value!r:.40}")
     return value
+
+
+def _regex_literal(text: str) -> str:
+    """``text`` as a regular expression matching only itself, in Java's syntax and Python's
+    (names hold letters, digits and ``_ - . :``; a backslash before any other sign is literal)."""
+    return "".join(c if c.isalnum() or c == "_" else "\\" + c for c in text)
 
 
 def _identity(spec: InstanceSpec, namespace: str) -> dict[str, str]:

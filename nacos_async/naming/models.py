@@ -19,6 +19,8 @@ from pydantic import (
     ValidationError,
 )
 
+from nacos_async.names import DEFAULT_CLUSTER
+
 
 def _service_only(name: str) -> str:
     return name.split("@@", 1)[-1]  # "group@@service" in 1.x/2.x answers
@@ -44,8 +46,8 @@ class Instance(BaseModel):
     healthy: bool = Field(True, validation_alias=AliasChoices("healthy", "valid"))
     enabled: bool = True
     ephemeral: bool = True
-    cluster_name: Annotated[str, _or_default("DEFAULT")] = Field(
-        "DEFAULT", validation_alias=AliasChoices("cluster_name", "clusterName")
+    cluster_name: Annotated[str, _or_default(DEFAULT_CLUSTER)] = Field(
+        DEFAULT_CLUSTER, validation_alias=AliasChoices("cluster_name", "clusterName")
     )
     service_name: Annotated[str, _or_default(""), AfterValidator(_service_only)] = Field(
         "", validation_alias=AliasChoices("service_name", "serviceName")
@@ -117,7 +119,7 @@ class InstanceSpec:
     group: str
     ip: str
     port: int
-    cluster: str = "DEFAULT"
+    cluster: str = DEFAULT_CLUSTER
     weight: float = 1.0
     enabled: bool = True
     healthy: bool = True

@@ -136,7 +136,7 @@ class NamingService:
         enabled: bool = True,
         ephemeral: bool = True,
     ) -> None:
-        """Change weight, metadata or enabled (v1 API; Nacos 3.x serves it only to admins)."""
+        """Change weight, metadata or enabled (on Nacos 3.x an admin API: credentials needed)."""
         spec = _spec(service, ip, port, group, cluster, weight=weight, metadata=metadata,
                      ephemeral=ephemeral, enabled=enabled)  # fmt: skip
         await self._backend.update(spec)

@@ -35,6 +35,12 @@ def _b64url_decode(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+def bearer_token(authorization: str | None, access_token: str | None) -> str | None:
+    """A request's token: ``Authorization: Bearer <token>`` wins over ``accessToken``."""
+    bearer = authorization or ""
+    return bearer[7:] if bearer.startswith("Bearer ") else access_token
+
+
 def new_secret() -> str:
     """A fresh base64 secret of 32 bytes (the minimum Nacos accepts)."""
     return base64.b64encode(secrets.token_bytes(32)).decode("ascii")

@@ -7,10 +7,11 @@ no content: the client listens again and queries.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from nacos_async.testing._config_store import CasMismatch, ConfigKey
-from nacos_async.testing._grpc_connections import CONFIG_PUSH, GrpcConnection
+from nacos_async.testing._grpc_connections import GrpcConnection
+from nacos_async.testing._grpc_flavors import GrpcFlavor
 from nacos_async.testing._grpc_messages import (
     INVALID_PARAM,
     SERVER_ERROR,
@@ -19,9 +20,7 @@ from nacos_async.testing._grpc_messages import (
     GrpcRoute,
     check_name,
 )
-
-if TYPE_CHECKING:
-    from nacos_async.testing._grpc_side import GrpcSide
+from nacos_async.testing._grpc_push import CONFIG_PUSH, Pusher
 
 CONFIG_NOT_FOUND = (300, "config data not exist")
 CAS_FAILED = "Cas publish fail, server md5 may have changed."
@@ -32,12 +31,12 @@ def _key(req: GrpcRequest) -> ConfigKey:
     tenant = check_name("namespaceId/tenant", req.text("tenant"))
     data_id = check_name("dataId", req.text("dataId"))
     group = check_name("group", req.text("group"))
-    return req.side.flavor.namespace(tenant), group, data_id
+    return req.flavor.namespace(tenant), group, data_id
 
 
 async def query(req: GrpcRequest) -> dict[str, Any]:
     namespace, group, data_id = _key(req)
-    item = req.side.server.configs.get(namespace, group, data_id)
+    item = req.state.configs.get(namespace, group, data_id)
     if item is None:
         raise GrpcError(*CONFIG_NOT_FOUND)
     fields: dict[str, Any] = {
@@ -68,7 +67,7 @@ async def publish(req: GrpcRequest) -> dict[str, Any]:
         return value if isinstance(value, str) else ""
 
     try:
-        req.side.server.configs.publish(
+        req.state.configs.publish(
             namespace,
             group,
             data_id,
@@ -88,7 +87,7 @@ async def publish(req: GrpcRequest) -> dict[str, Any]:
 
 async def remove(req: GrpcRequest) -> dict[str, Any]:
     namespace, group, data_id = _key(req)
-    req.side.server.configs.delete(namespace, group, data_id)
+    req.state.configs.delete(namespace, group, data_id)
     return {}
 
 
@@ -96,20 +95,19 @@ async def batch_listen(req: GrpcRequest) -> dict[str, Any]:
     """Register (or drop) listens on this connection; report keys whose MD5 differs."""
     listen = req.flag("listen", True)
     connection = req.connection
-    store = req.side.server.configs
+    store = req.state.configs
     changed: list[dict[str, str]] = []
     for context in req.objects("configListenContexts"):
         tenant = _field(context, "tenant")
         data_id = check_name("dataId", _field(context, "dataId"))
         group = check_name("group", _field(context, "group"))
-        key = (req.side.flavor.namespace(check_name("namespaceId/tenant", tenant)), group, data_id)
+        key = (req.flavor.namespace(check_name("namespaceId/tenant", tenant)), group, data_id)
         if not listen:
             connection.listens.pop(key, None)
             continue
         connection.listens[key] = tenant
         if store.md5(key) != _field(context, "md5"):
             changed.append({"group": group, "dataId": data_id, "tenant": tenant})
-    req.side.changed()
     return {"changedConfigs": changed}
 
 
@@ -118,20 +116,22 @@ def _field(context: dict[str, Any], name: str) -> str:
     return value if isinstance(value, str) else ""
 
 
-def push_change(side: GrpcSide, connection: GrpcConnection, key: ConfigKey) -> None:
+def push_change(
+    pusher: Pusher, flavor: GrpcFlavor, connection: GrpcConnection, key: ConfigKey
+) -> None:
     """Push ``ConfigChangeNotifyRequest`` for ``key`` to a listening connection (with retries)."""
     listened = connection.listens.get(key)
     if listened is None:
         return
     _, group, data_id = key
     body: dict[str, Any] = {"dataId": data_id, "group": group}
-    tenant = side.flavor.push_tenant(listened)
+    tenant = flavor.push_tenant(listened)
     if tenant is not None:
         body["tenant"] = tenant
     body["module"] = "config"
     connection.spawn(
         ("config", key),
-        side.push(connection, "ConfigChangeNotifyRequest", lambda: body, CONFIG_PUSH),
+        pusher.push(connection, "ConfigChangeNotifyRequest", lambda: body, CONFIG_PUSH),
     )
 
 

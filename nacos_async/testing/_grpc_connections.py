@@ -2,14 +2,12 @@
 
 A Nacos connection is one TCP connection (``connectionId = "<ms>_<ip>_<port>"``), registered by
 the ``ConnectionSetupRequest`` on its bi-stream. Listens, subscriptions and instances belong to
-it and go when it goes. Pushes are requests on the stream; the client acks each with any
-response carrying the push's ``requestId``.
+it and go when it goes. A push in flight waits here for its ack (see ``_grpc_push``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable, Coroutine, Hashable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
@@ -32,26 +30,6 @@ class StreamControl(Protocol):
         ...
 
     def end(self, how: EndHow) -> None: ...
-
-
-@dataclass(frozen=True)
-class PushPolicy:
-    """How long to wait for an ack, when to try again, and what giving up means."""
-
-    ack_timeout: float
-    retry_delay: Callable[[int], float | None]  # after the n-th failure; None = give up
-    close_on_give_up: bool
-
-
-CONFIG_PUSH = PushPolicy(3.0, lambda n: 2.0 * n if n < 50 else None, close_on_give_up=True)
-"""``RpcConfigChangeNotifier``: 3 s ack timeout, retry after 2n s, 50 failures close the
-connection."""
-NAMING_PUSH = PushPolicy(5.0, lambda n: 1.0, close_on_give_up=False)
-"""``PushExecuteTask``: 5 s ack timeout, retry after 1 s while the subscriber exists."""
-DETECTION = PushPolicy(5.0, lambda n: None, close_on_give_up=True)
-"""The connection ejector's probe: 5 s to answer or the connection is unregistered."""
-RESET = PushPolicy(3.0, lambda n: None, close_on_give_up=False)
-"""``ConnectResetRequest``: 3 s for the ack, and the client switches by itself."""
 
 
 @dataclass(eq=False)
@@ -155,21 +133,3 @@ class ConnectionRegistry:
 
     def by_id(self, connection_id: str) -> GrpcConnection | None:
         return next((c for c in self._by_peer.values() if c.id == connection_id), None)
-
-
-async def wait_for_ack(
-    future: asyncio.Future[int], timeout: float, sleep: Callable[[float], Coroutine[Any, Any, None]]
-) -> bool:
-    """True if the ack arrives with ``resultCode`` 200 before ``sleep(timeout)`` returns.
-
-    ``sleep`` is the server clock's: with a fake clock the timeout passes when the test says.
-    """
-    timer = asyncio.get_running_loop().create_task(sleep(timeout))
-    waiting: set[asyncio.Future[Any]] = {future, timer}
-    try:
-        await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        timer.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await timer
-    return future.done() and not future.cancelled() and future.result() == 200

@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from nacos_async.grpc.codec import Payload, json_payload
+from nacos_async.testing._grpc_flavors import GrpcFlavor, grpc_flavor
 
 if TYPE_CHECKING:
     from nacos_async.testing._grpc_connections import GrpcConnection
-    from nacos_async.testing._grpc_side import GrpcSide
+    from nacos_async.testing._grpc_push import Pusher
+    from nacos_async.testing._state import DevState
 
 SERVER_STARTING = (300, "Server is starting,please try later.")
 UNREGISTERED = (301, "Connection is unregistered.")
@@ -73,14 +75,20 @@ def failure(
 
 @dataclass
 class GrpcRequest:
-    """One unary request as its handler sees it: body fields, merged headers, its connection."""
+    """One unary request as its handler sees it: body fields, merged headers, its connection,
+    the server's state and the pusher (for the pushes a change or a subscription causes)."""
 
     type: str
     body: dict[str, Any]
     headers: dict[str, str]
     connection: GrpcConnection
-    side: GrpcSide
+    state: DevState
+    pusher: Pusher
     user: str | None = None
+
+    @property
+    def flavor(self) -> GrpcFlavor:
+        return grpc_flavor(self.state.flavor)
 
     @property
     def request_id(self) -> str:

@@ -8,9 +8,9 @@ after subscribing and on every change of the service, whichever API made it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from nacos_async.testing._grpc_connections import NAMING_PUSH, GrpcConnection
+from nacos_async.testing._grpc_connections import GrpcConnection
 from nacos_async.testing._grpc_messages import (
     CLIENT_DISCONNECT,
     INVALID_PARAM,
@@ -23,15 +23,14 @@ from nacos_async.testing._grpc_messages import (
     check_service,
     param_error,
 )
+from nacos_async.testing._grpc_push import NAMING_PUSH, Pusher
 from nacos_async.testing._naming_store import (
     DEFAULT_CLUSTER,
     DEFAULT_GROUP,
     InstanceRecord,
+    NamingStore,
     ServiceKey,
 )
-
-if TYPE_CHECKING:
-    from nacos_async.testing._grpc_side import GrpcSide
 
 REGISTER, DEREGISTER, BATCH_REGISTER = (
     "registerInstance",
@@ -46,7 +45,7 @@ def _service_key(req: GrpcRequest) -> ServiceKey:
     name = check_service(req.text("serviceName"))
     if not name:
         raise param_error("serviceName", "the param can't be empty.")
-    return req.side.flavor.namespace(namespace), group, name
+    return req.flavor.namespace(namespace), group, name
 
 
 def _instance(data: dict[str, Any], *, ephemeral: bool) -> InstanceRecord:
@@ -106,10 +105,9 @@ def _unsupported(kind: str) -> GrpcError:
 
 
 def publish(
-    side: GrpcSide, connection: GrpcConnection, key: ServiceKey, instances: list[InstanceRecord]
+    store: NamingStore, connection: GrpcConnection, key: ServiceKey, instances: list[InstanceRecord]
 ) -> None:
     """Make ``instances`` the connection's instances of ``key`` (empty: remove them)."""
-    store = side.server.naming
     old = connection.published.pop(key, set())
     new = {(inst.ip, inst.port) for inst in instances}
     for ip, port in old - new:
@@ -129,9 +127,9 @@ async def instance(req: GrpcRequest) -> dict[str, Any]:
     if kind == REGISTER:
         record = _instance(req.obj("instance"), ephemeral=True)  # the param filter runs first
         _needs_naming_module(req.connection)
-        publish(req.side, req.connection, key, [record])
+        publish(req.state.naming, req.connection, key, [record])
     elif kind == DEREGISTER:
-        publish(req.side, req.connection, key, [])
+        publish(req.state.naming, req.connection, key, [])
     else:
         raise _unsupported(kind)
     return {"type": kind}
@@ -144,7 +142,7 @@ async def batch_instance(req: GrpcRequest) -> dict[str, Any]:
         raise _unsupported(kind)
     records = [_instance(data, ephemeral=True) for data in req.objects("instances")]
     _needs_naming_module(req.connection)
-    publish(req.side, req.connection, key, records)
+    publish(req.state.naming, req.connection, key, records)
     return {"type": kind}
 
 
@@ -152,7 +150,7 @@ async def persistent_instance(req: GrpcRequest) -> dict[str, Any]:
     """A persistent instance: not bound to the connection, never expires."""
     key = _service_key(req)
     kind = req.text("type")
-    store = req.side.server.naming
+    store = req.state.naming
     if kind == REGISTER:
         store.register(*key, _instance(req.obj("instance"), ephemeral=False))
     elif kind == DEREGISTER:
@@ -166,12 +164,12 @@ async def persistent_instance(req: GrpcRequest) -> dict[str, Any]:
 
 
 def service_info(
-    side: GrpcSide, key: ServiceKey, clusters: str, *, healthy_only: bool = False
+    store: NamingStore, ref_time: int, key: ServiceKey, clusters: str, *, healthy_only: bool = False
 ) -> dict[str, Any]:
     """``ServiceInfo`` JSON: enabled instances (protect threshold applied), plain name."""
     namespace, group, name = key
     wanted = {c.strip() for c in clusters.split(",") if c.strip()}
-    hosts, protect = side.server.naming.select(
+    hosts, protect = store.select(
         namespace, group, name, clusters=wanted, healthy_only=healthy_only
     )
     return {
@@ -180,7 +178,7 @@ def service_info(
         "clusters": clusters,
         "cacheMillis": 10000,
         "hosts": hosts,
-        "lastRefTime": side.ref_time(),
+        "lastRefTime": ref_time,
         "checksum": "",
         "allIps": False,
         "reachProtectionThreshold": protect,
@@ -191,16 +189,19 @@ def service_info(
 async def query(req: GrpcRequest) -> dict[str, Any]:
     key = _service_key(req)
     clusters = check_clusters(req.text("cluster"))
-    info = service_info(req.side, key, clusters, healthy_only=req.flag("healthyOnly", False))
+    healthy_only = req.flag("healthyOnly", False)
+    info = service_info(
+        req.state.naming, req.pusher.ref_time(), key, clusters, healthy_only=healthy_only
+    )
     return {"serviceInfo": info}
 
 
 async def service_list(req: GrpcRequest) -> dict[str, Any]:
-    namespace = req.side.flavor.namespace(check_name("namespaceId/tenant", req.text("namespace")))
+    namespace = req.flavor.namespace(check_name("namespaceId/tenant", req.text("namespace")))
     group = check_name("groupName", req.text("groupName") or DEFAULT_GROUP)
     page_no, page_size = max(1, req.number("pageNo", 1)), req.number("pageSize", 10)
     page_size = page_size if page_size > 0 else 10
-    names = [s.name for s in req.side.server.naming.list_services(namespace, group)]
+    names = [s.name for s in req.state.naming.list_services(namespace, group)]
     start = (page_no - 1) * page_size
     return {"count": len(names), "serviceNames": names[start : start + page_size]}
 
@@ -214,22 +215,25 @@ async def subscribe(req: GrpcRequest) -> dict[str, Any]:
         connection.subscriptions.pop(key, None)
     elif connection.module == "naming":  # other connections are no naming clients: no-op
         connection.subscriptions[key] = clusters
-        push_service(req.side, connection, key)
-    req.side.changed()
-    return {"message": "success", "serviceInfo": service_info(req.side, key, clusters)}
+        push_service(req.state.naming, req.pusher, connection, key)
+    info = service_info(req.state.naming, req.pusher.ref_time(), key, clusters)
+    return {"message": "success", "serviceInfo": info}
 
 
-def push_service(side: GrpcSide, connection: GrpcConnection, key: ServiceKey) -> None:
+def push_service(
+    store: NamingStore, pusher: Pusher, connection: GrpcConnection, key: ServiceKey
+) -> None:
     """Push ``NotifySubscriberRequest`` with the current ``serviceInfo`` (rebuilt per retry)."""
     if key not in connection.subscriptions:
         return
 
     def body() -> dict[str, Any]:
         clusters = connection.subscriptions.get(key, "")
-        return {"serviceInfo": service_info(side, key, clusters), "module": "naming"}
+        info = service_info(store, pusher.ref_time(), key, clusters)
+        return {"serviceInfo": info, "module": "naming"}
 
     connection.spawn(
-        ("naming", key), side.push(connection, "NotifySubscriberRequest", body, NAMING_PUSH)
+        ("naming", key), pusher.push(connection, "NotifySubscriberRequest", body, NAMING_PUSH)
     )
 
 

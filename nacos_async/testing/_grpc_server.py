@@ -1,8 +1,8 @@
 """The wire: a grpclib server for ``/Request/request`` and ``/BiRequestStream/requestBiStream``.
 
-Everything Nacos-specific happens in ``GrpcSide``; this module moves ``Payload``s and owns the
-TCP connections, so that faults can end a stream with OK, reset it, or abort the connection.
-It is the only testing module that imports grpclib.
+Everything Nacos-specific happens in its ``WireHandler`` (the gRPC side); this module moves
+``Payload``s and owns the TCP connections, so that faults can end a stream with OK, reset it,
+or abort the connection. It is the only testing module that imports grpclib.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import socket
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from grpclib.const import Cardinality, Handler, Status
 from grpclib.exceptions import GRPCError
@@ -21,15 +21,27 @@ from grpclib.server import Server, Stream
 from nacos_async.errors import NacosProtocolError
 from nacos_async.grpc._grpclib import PayloadCodec
 from nacos_async.grpc.codec import Payload, PayloadTooLargeError
-from nacos_async.testing._grpc_connections import EndHow, Peer
-
-if TYPE_CHECKING:
-    from nacos_async.testing._grpc_side import GrpcSide
+from nacos_async.testing._grpc_connections import EndHow, Peer, StreamControl
 
 logger = logging.getLogger("nacos_async.testing.grpc")
 _CLOSE_WAIT = 5.0  # bound on waiting for handler tasks after the connections are aborted
 
 PayloadStream = Stream[Payload, Payload]
+
+
+class WireHandler(Protocol):
+    """What the wire hands its messages and connection events to."""
+
+    async def unary(self, peer: Peer, payload: Payload) -> Payload:
+        """The answer to one ``/Request/request`` call."""
+        ...
+
+    async def stream_message(self, peer: Peer, payload: Payload, stream: StreamControl) -> None:
+        """One message from the client on its bi-stream."""
+        ...
+
+    def stream_closed(self, peer: Peer, stream: StreamControl) -> None: ...
+    def connection_lost(self, peer: Peer) -> None: ...
 
 
 def _peer(stream: PayloadStream) -> Peer:
@@ -84,6 +96,9 @@ class _TrackedProtocol(asyncio.Protocol):
         self._peer: Peer = ("", 0)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        sock = transport.get_extra_info("socket")
+        if sock is not None:  # as Nacos (netty) does; asyncio skips it for our proto-0 socket
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         addr = transport.get_extra_info("peername")
         self._peer = (str(addr[0]), int(addr[1])) if addr else ("", 0)
         self._wire.transports[self._peer] = transport
@@ -104,14 +119,14 @@ class _TrackedProtocol(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self._wire.transports.pop(self._peer, None)
         self._inner.connection_lost(exc)
-        self._wire.side.registry.forget_peer(self._peer)
+        self._wire.handler.connection_lost(self._peer)
 
 
 class GrpcWire:
     """One listening socket and its HTTP/2 connections, serving the two Nacos methods."""
 
-    def __init__(self, side: GrpcSide) -> None:
-        self.side = side
+    def __init__(self, handler: WireHandler) -> None:
+        self.handler = handler
         self.transports: dict[Peer, asyncio.BaseTransport] = {}
         self._grpclib = Server([self], codec=PayloadCodec())
         self._listener: asyncio.AbstractServer | None = None
@@ -178,7 +193,7 @@ class GrpcWire:
         request = await _receive(stream)
         if request is None:
             raise GRPCError(Status.INTERNAL, "no request message")
-        await stream.send_message(await self.side.unary(_peer(stream), request))
+        await stream.send_message(await self.handler.unary(_peer(stream), request))
 
     async def _bi_stream(self, stream: PayloadStream) -> None:
         self._track()
@@ -192,7 +207,7 @@ class GrpcWire:
             reader.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await reader
-            self.side.stream_closed(peer, control)
+            self.handler.stream_closed(peer, control)
         if reader.done() and not reader.cancelled() and reader.exception() is not None:
             raise reader.exception()  # type: ignore[misc]  # a GRPCError for a bad message
         how = control.ending.result() if control.ending.done() else None
@@ -207,4 +222,4 @@ class GrpcWire:
 
     async def _read(self, stream: PayloadStream, peer: Peer, control: _StreamControl) -> None:
         while (payload := await _receive(stream)) is not None:
-            await self.side.stream_message(peer, payload, control)
+            await self.handler.stream_message(peer, payload, control)

@@ -1,16 +1,16 @@
-"""The gRPC face of ``NacosDevServer`` (``server.grpc``): pipeline, pushes and fault switches.
+"""The gRPC face of ``NacosDevServer`` (``server.grpc``): pipeline, connections, fault switches.
 
 The unary pipeline mirrors ``GrpcRequestAcceptor``: "server is starting" (300) before anything,
 ``ServerCheckRequest`` answered without registration or auth, 301 for unregistered connections,
 302 for unknown types, then the auth filter (the handler's own response type, errorCode 403),
 then the handler. Stores, users, tokens and stats are the HTTP side's, so a change or a fault
-on one side shows on the other. grpclib is only imported when the port is bound.
+on one side shows on the other. Pushes are sent by a ``Pusher`` and caused by a
+``ChangeFanout``; grpclib is only imported when the port is bound.
 """
 
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
@@ -19,19 +19,17 @@ from nacos_async.clock import Clock
 from nacos_async.errors import NacosProtocolError
 from nacos_async.grpc.codec import Payload, json_payload
 from nacos_async.testing import _grpc_config, _grpc_naming
-from nacos_async.testing._config_store import ConfigKey, normalize_namespace
-from nacos_async.testing._errors import AuthFailure, auth_message
+from nacos_async.testing._auth import bearer_token
+from nacos_async.testing._config_store import normalize_namespace
+from nacos_async.testing._errors import AuthFailure
 from nacos_async.testing._grpc_connections import (
-    DETECTION,
-    RESET,
     ConnectionRegistry,
     EndHow,
     GrpcConnection,
     Peer,
-    PushPolicy,
     StreamControl,
-    wait_for_ack,
 )
+from nacos_async.testing._grpc_fanout import ChangeFanout
 from nacos_async.testing._grpc_flavors import GRPC_FLAVORS, GrpcFlavor, grpc_flavor
 from nacos_async.testing._grpc_messages import (
     BAD_GATEWAY,
@@ -45,11 +43,12 @@ from nacos_async.testing._grpc_messages import (
     answer,
     failure,
 )
-from nacos_async.testing._naming_store import DEFAULT_GROUP, ServiceKey
+from nacos_async.testing._grpc_push import DETECTION, RESET, Pusher, PushPolicy
+from nacos_async.testing._naming_store import DEFAULT_GROUP
+from nacos_async.testing._state import DevState
 
 if TYPE_CHECKING:
     from nacos_async.testing._grpc_server import GrpcWire
-    from nacos_async.testing.server import NacosDevServer
 
 logger = logging.getLogger("nacos_async.testing.grpc")
 
@@ -75,47 +74,45 @@ async def _health(req: GrpcRequest) -> dict[str, Any]:
 class GrpcSide:
     """Serves Nacos gRPC on ``port + 1000`` for one dev server; holds its connections."""
 
-    def __init__(self, server: NacosDevServer) -> None:
-        self.server = server
-        self.registry = ConnectionRegistry(server.wall_time)
+    def __init__(self, state: DevState) -> None:
+        self.state = state
+        self.registry = ConnectionRegistry(state.wall_time)
         self.routes: dict[str, GrpcRoute] = {
             "HealthCheckRequest": GrpcRoute(_health, "HealthCheckResponse"),
             **_grpc_config.routes(),
             **_grpc_naming.routes(),
         }
-        self.dropping_pushes = False
+        self.pusher = Pusher(state, self.changed)
+        self._fanout = ChangeFanout(state, self.registry, self.pusher)
         self._starting_until: float | None = None
-        self._push_ids = itertools.count(1)
-        self._last_ref_time = 0
-        self._dirty_configs: set[ConfigKey] = set()
-        self._dirty_services: set[ServiceKey] = set()
-        self._flush_scheduled = False
         self._change = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._sweeper: asyncio.Task[None] | None = None
         self._wire: GrpcWire | None = None
-        server.configs.change_hooks.append(self._config_changed)
-        server.naming.change_hooks.append(self._service_changed)
 
     # ----- basics --------------------------------------------------------------------------------
     @property
     def flavor(self) -> GrpcFlavor:
-        return grpc_flavor(self.server.flavor)
+        return grpc_flavor(self.state.flavor)
 
     @property
     def clock(self) -> Clock:
         """The server's injected clock (ack timeouts, retries, "starting" windows)."""
-        return self.server.naming.clock
+        return self.state.clock
+
+    @property
+    def dropping_pushes(self) -> bool:
+        """Whether the drop-pushes switch is on (see ``drop_pushes``)."""
+        return self.pusher.dropping
+
+    @dropping_pushes.setter
+    def dropping_pushes(self, enabled: bool) -> None:
+        self.pusher.dropping = enabled
 
     @property
     def connections(self) -> list[GrpcConnection]:
         """The registered connections, oldest first."""
         return list(self.registry)
-
-    def ref_time(self) -> int:
-        """``lastRefTime`` in ms, strictly increasing: clients drop pushes that are not newer."""
-        self._last_ref_time = max(int(self.server.wall_time() * 1000), self._last_ref_time + 1)
-        return self._last_ref_time
 
     def changed(self) -> None:
         """Wake ``wait_until`` callers (something about connections, listens or pushes moved)."""
@@ -150,9 +147,11 @@ class GrpcSide:
                 f"{exc.strerror}; grpc=False serves HTTP only",
             ) from exc
         self._wire = wire
+        self._fanout.watch()
 
     async def unbind(self) -> None:
         """Stop listening and drop every connection (restart, pause, close)."""
+        self._fanout.unwatch()
         wire, self._wire = self._wire, None
         for connection in self.registry:
             self.unregister(connection)
@@ -178,7 +177,7 @@ class GrpcSide:
 
     async def unary(self, peer: Peer, payload: Payload) -> Payload:
         """Answer one ``/Request/request`` call from ``peer``."""
-        self.server.stats.grpc_requests[payload.type] += 1
+        self.state.stats.grpc_requests[payload.type] += 1
         if self.starting:
             return self._refuse("ErrorResponse", "", *SERVER_STARTING)
         if payload.type == "ServerCheckRequest":
@@ -200,7 +199,7 @@ class GrpcSide:
         headers = body.get("headers")
         merged = {str(k): str(v) for k, v in headers.items()} if isinstance(headers, dict) else {}
         merged.update(payload.headers)  # Metadata.headers win over the JSON copy
-        request = GrpcRequest(payload.type, body, merged, connection, self)
+        request = GrpcRequest(payload.type, body, merged, connection, self.state, self.pusher)
         request_id = body.get("requestId") if isinstance(body.get("requestId"), str) else ""
         try:
             request.user = self._authenticate(request, route)
@@ -210,34 +209,30 @@ class GrpcSide:
             return self._refuse(
                 kind, str(request_id), error.code, error.message, result_code=error.result_code
             )
+        finally:
+            self.changed()  # the handler may have moved listens, subscriptions or instances
         return answer(route.response_type, str(request_id), fields)
 
     def _refuse(
         self, type_: str, request_id: str, code: int, message: str, *, result_code: int = 500
     ) -> Payload:
-        self.server.stats.grpc_errors[code] += 1
+        self.state.stats.grpc_errors[code] += 1
         return failure(type_, request_id, code, message, result_code=result_code)
 
     def _authenticate(self, req: GrpcRequest, route: GrpcRoute) -> str | None:
         """``RemoteRequestAuthFilter``: the same tokens, users and permissions as HTTP."""
-        server = self.server
-        if route.secured is None or not server.auth:
+        state = self.state
+        if route.secured is None or not state.auth:
             return None
         headers = req.headers
         try:
-            bearer = headers.get("Authorization", "")
-            token = bearer[7:] if bearer.startswith("Bearer ") else headers.get("accessToken")
-            if token:
-                user, _ = server.jwt.verify(token)
-            else:
-                name, password = headers.get("username", ""), headers.get("password", "")
-                user = server.users.check_password(name, password).name
-            server.users.authorize(user, self._resource(req, route), route.action)
+            token = bearer_token(headers.get("Authorization"), headers.get("accessToken"))
+            name, password = headers.get("username", ""), headers.get("password", "")
+            user = state.identify(token, name, password)
+            state.users.authorize(user, self._resource(req, route), route.action)
             return user
         except AuthFailure as failed:
-            message = auth_message(server.flavor, failed.kind)
-            server.stats.forbidden[message] += 1
-            raise GrpcError(NO_RIGHT, message) from None
+            raise GrpcError(NO_RIGHT, state.refused(failed)) from None
 
     @staticmethod
     def _resource(req: GrpcRequest, route: GrpcRoute) -> str:
@@ -255,7 +250,7 @@ class GrpcSide:
     # ----- the bi-stream ------------------------------------------------------------------------
     async def stream_message(self, peer: Peer, payload: Payload, stream: StreamControl) -> None:
         """One message from a client on its bi-stream: setup, an ack, or dropped."""
-        self.server.stats.grpc_requests[payload.type] += 1
+        self.state.stats.grpc_requests[payload.type] += 1
         try:
             body = payload.json()
         except NacosProtocolError:
@@ -297,13 +292,17 @@ class GrpcSide:
             stream=stream,
         )
         self.registry.add(connection)
-        self.server.stats.grpc_connections["opened"] += 1
+        self.state.stats.grpc_connections["opened"] += 1
         if self._sweeper is None or self._sweeper.done():
             self._sweeper = self._spawn(self._sweep_forever())
         self.changed()
         if body.get("abilityTable") is not None:
             ack = {"headers": {}, "abilityTable": dict(self.flavor.abilities), "module": "internal"}
             await stream.send(json_payload("SetupAckRequest", ack))
+
+    def connection_lost(self, peer: Peer) -> None:
+        """The TCP connection from ``peer`` ended (registered or not)."""
+        self.registry.forget_peer(peer)
 
     def stream_closed(self, peer: Peer, stream: StreamControl) -> None:
         """The bi-stream ended (either side, or TCP): unregister its connection."""
@@ -316,94 +315,19 @@ class GrpcSide:
         if not self.registry.remove(connection):
             return
         connection.shut()
-        self.server.stats.grpc_connections["closed"] += 1
+        self.state.stats.grpc_connections["closed"] += 1
         for key in list(connection.published):
-            _grpc_naming.publish(self, connection, key, [])
+            _grpc_naming.publish(self.state.naming, connection, key, [])
         connection.listens.clear()
         connection.subscriptions.clear()
         self.changed()
 
-    # ----- pushes --------------------------------------------------------------------------------
-    def _config_changed(self, key: ConfigKey) -> None:
-        if self.registry:
-            self._dirty_configs.add(key)
-            self._schedule_flush()
-
-    def _service_changed(self, key: ServiceKey) -> None:
-        if self.registry:
-            self._dirty_services.add(key)
-            self._schedule_flush()
-
-    def _schedule_flush(self) -> None:
-        """Push once per burst: changes made in one step (a batch) give one push per key."""
-        if self._flush_scheduled:
-            return
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:  # changed outside any loop: no connection can be listening
-            self._dirty_configs.clear()
-            self._dirty_services.clear()
-            return
-        self._flush_scheduled = True
-        loop.call_soon(self._flush)
-
-    def _flush(self) -> None:
-        self._flush_scheduled = False
-        configs, self._dirty_configs = self._dirty_configs, set()
-        services, self._dirty_services = self._dirty_services, set()
-        for connection in self.registry:
-            for config_key in configs & connection.listens.keys():
-                _grpc_config.push_change(self, connection, config_key)
-            for service_key in services & connection.subscriptions.keys():
-                _grpc_naming.push_service(self, connection, service_key)
-
-    async def push(
-        self,
-        connection: GrpcConnection,
-        type_: str,
-        body: Callable[[], dict[str, Any]],
-        policy: PushPolicy,
-    ) -> bool:
-        """Send a request on the stream until acked (per ``policy``); True once acked."""
-        stats = self.server.stats.grpc_pushes
-        failures = 0
-        loop = asyncio.get_running_loop()
-        while not connection.closed:
-            request_id = str(next(self._push_ids))
-            future: asyncio.Future[int] = loop.create_future()
-            connection.pending[request_id] = future
-            try:
-                message = json_payload(type_, {"headers": {}, "requestId": request_id, **body()})
-                if self.dropping_pushes:
-                    stats["dropped"] += 1
-                elif await connection.stream.send(message):
-                    stats["sent"] += 1
-                self.changed()
-                acked = await wait_for_ack(future, policy.ack_timeout, self.clock.sleep)
-            finally:
-                connection.pending.pop(request_id, None)
-            if acked:
-                stats["acked"] += 1
-                self.changed()
-                return True
-            stats["unacked"] += 1
-            failures += 1
-            delay = policy.retry_delay(failures)
-            if delay is None:
-                stats["gave_up"] += 1
-                self.changed()
-                if policy.close_on_give_up:
-                    connection.stream.end("ok")
-                return False
-            stats["retried"] += 1
-            await self.clock.sleep(delay)
-        return False
-
+    # ----- expiry ------------------------------------------------------------------------------
     async def _sweep_forever(self) -> None:
         """Let HTTP instances expire on time, so their subscribers get a push."""
         while True:
             await self.clock.sleep(SWEEP_INTERVAL)
-            self.server.naming.sweep()
+            self.state.naming.sweep()
 
     # ----- fault switches ------------------------------------------------------------------------
     def _pick(self, connection_id: str | None) -> list[GrpcConnection]:
@@ -422,7 +346,7 @@ class GrpcSide:
         policy: PushPolicy,
     ) -> dict[str, bool]:
         results = await asyncio.gather(
-            *(self.push(c, type_, lambda: body, policy) for c in connections)
+            *(self.pusher.push(c, type_, lambda: body, policy) for c in connections)
         )
         return {c.id: ok for c, ok in zip(connections, results, strict=True)}
 
@@ -435,7 +359,7 @@ class GrpcSide:
     ) -> dict[str, bool]:
         """Send ``ConnectResetRequest`` (optionally naming a server's HTTP address) to every
         connection, or one; returns which acked within 3 s of the server clock."""
-        self.server.stats.faults["grpc_connect_reset"] += 1
+        self.state.stats.faults["grpc_connect_reset"] += 1
         body = {
             "serverIp": server_ip,
             "serverPort": "" if server_port is None else str(server_port),
@@ -446,7 +370,7 @@ class GrpcSide:
     async def client_detection(self, *, connection_id: str | None = None) -> dict[str, bool]:
         """Probe with ``ClientDetectionRequest``; a connection that does not ack within 5 s
         (server clock) is closed, as the connection ejector does."""
-        self.server.stats.faults["grpc_client_detection"] += 1
+        self.state.stats.faults["grpc_client_detection"] += 1
         body = {"module": "internal"}
         connections = self._pick(connection_id)
         return await self._push_all(connections, "ClientDetectionRequest", body, DETECTION)
@@ -461,13 +385,13 @@ class GrpcSide:
 
     def close_connections(self) -> int:
         """Abort every gRPC TCP connection, registered or not; returns how many."""
-        self.server.stats.faults["grpc_close_connections"] += 1
+        self.state.stats.faults["grpc_close_connections"] += 1
         for connection in self.registry:
             connection.stream.end("abort")
         return self._wire.abort_all() if self._wire is not None else 0
 
     def _end_all(self, how: EndHow, fault: str) -> int:
-        self.server.stats.faults[fault] += 1
+        self.state.stats.faults[fault] += 1
         connections = self.connections
         for connection in connections:
             connection.stream.end(how)
@@ -478,11 +402,11 @@ class GrpcSide:
         server clock, and refuse SDK connection setups meanwhile; 0 ends it."""
         if seconds < 0:
             raise ValueError(f"seconds must not be negative: {seconds!r}")
-        self.server.stats.faults["grpc_starting"] += 1
+        self.state.stats.faults["grpc_starting"] += 1
         self._starting_until = self.clock.now() + seconds if seconds else None
 
     def drop_pushes(self, enabled: bool = True) -> None:
         """Stop sending pushes (each counted as ``dropped``; unacked, so retried) or resume."""
         if enabled:
-            self.server.stats.faults["grpc_drop_pushes"] += 1
-        self.dropping_pushes = enabled
+            self.state.stats.faults["grpc_drop_pushes"] += 1
+        self.pusher.dropping = enabled

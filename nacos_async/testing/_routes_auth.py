@@ -6,6 +6,7 @@ from typing import Final
 
 from aiohttp import web
 
+from nacos_async.testing._auth import bearer_token
 from nacos_async.testing._config_store import PUBLIC
 from nacos_async.testing._errors import (
     LOGIN_FAILED_V1_3X,
@@ -22,35 +23,34 @@ from nacos_async.testing._routing import Api, Ctx, Route
 
 async def login(ctx: Ctx) -> web.StreamResponse:
     """``UserController.login``: a token on the request is validated instead of the password."""
-    server = ctx.server
-    server.stats.logins[ctx.route.path] += 1
+    state = ctx.state
+    state.stats.logins[ctx.route.path] += 1
     if ctx.route.api is Api.LOGIN_V1:
         # @RequestParam binding happens before the method body runs.
         ctx.required("username")
         ctx.required("password")
-    auth_header = ctx.request.headers.get("Authorization", "")
-    token = auth_header[7:] if auth_header.startswith("Bearer ") else ctx.get("accessToken")
+    token = bearer_token(ctx.request.headers.get("Authorization"), ctx.get("accessToken"))
     try:
         if token:
-            server.stats.tokens_on_login += 1
-            subject, exp = server.jwt.verify(token)
+            state.stats.tokens_on_login += 1
+            subject, exp = state.jwt.verify(token)
         else:
-            user = server.users.check_password(ctx.get("username") or "", ctx.get("password") or "")
+            user = state.users.check_password(ctx.get("username") or "", ctx.get("password") or "")
             subject = user.name
-            token, exp = server.issue_token(subject)
+            token, exp = state.issue_token(subject)
     except AuthFailure as failure:
         message = login_failure_message(ctx.flavor, failure.kind)
-        server.stats.login_failures[message] += 1
-        if not server.traits.v3:
+        state.stats.login_failures[message] += 1
+        if not state.traits.v3:
             # ConsoleExceptionHandler: 403 with the bare message.
             raise ApiError(text(message, status=403)) from None
         # 3.x port 8848: no handler for the AccessException, so a Spring 500 without the reason.
         rendered = LOGIN_FAILED_V3_3X if ctx.route.api is Api.LOGIN_V3 else LOGIN_FAILED_V1_3X
-        raise ApiError(server.spring_error(ctx.request, 500, rendered)) from None
+        raise ApiError(state.spring_error(ctx.request, 500, rendered)) from None
     body = {
         "accessToken": token,
-        "tokenTtl": max(0, exp - int(server.wall_time())),
-        "globalAdmin": server.users.is_admin(subject),
+        "tokenTtl": max(0, exp - int(state.wall_time())),
+        "globalAdmin": state.users.is_admin(subject),
         "username": subject,
     }
     response = json_response(body)
@@ -59,7 +59,7 @@ async def login(ctx: Ctx) -> web.StreamResponse:
 
 
 def _namespace_rows(ctx: Ctx, v3: bool) -> list[dict[str, object]]:
-    store = ctx.server.configs
+    store = ctx.state.configs
     rows: list[dict[str, object]] = []
     for ns in store.namespaces.values():
         public = ns.id == PUBLIC
@@ -82,14 +82,14 @@ async def namespaces_v1(ctx: Ctx) -> web.StreamResponse:
 
 async def create_namespace_v1(ctx: Ctx) -> web.StreamResponse:
     ns_id = ctx.get("customNamespaceId") or ctx.required("namespaceName")
-    ctx.server.configs.create_namespace(
+    ctx.state.configs.create_namespace(
         ns_id, ctx.required("namespaceName"), ctx.get("namespaceDesc") or ""
     )
     return json_response(True)
 
 
 async def delete_namespace_v1(ctx: Ctx) -> web.StreamResponse:
-    return json_response(ctx.server.configs.delete_namespace(ctx.required("namespaceId")))
+    return json_response(ctx.state.configs.delete_namespace(ctx.required("namespaceId")))
 
 
 async def namespaces_v3(ctx: Ctx) -> web.StreamResponse:
@@ -98,14 +98,14 @@ async def namespaces_v3(ctx: Ctx) -> web.StreamResponse:
 
 async def create_namespace_v3(ctx: Ctx) -> web.StreamResponse:
     ns_id = ctx.get("namespaceId") or ctx.required("namespaceName")
-    ctx.server.configs.create_namespace(
+    ctx.state.configs.create_namespace(
         ns_id, ctx.required("namespaceName"), ctx.get("namespaceDesc") or ""
     )
     return ok(True)
 
 
 async def delete_namespace_v3(ctx: Ctx) -> web.StreamResponse:
-    return ok(ctx.server.configs.delete_namespace(ctx.required("namespaceId")))
+    return ok(ctx.state.configs.delete_namespace(ctx.required("namespaceId")))
 
 
 def routes() -> list[Route]:

@@ -80,7 +80,7 @@ def _config_headers(item: ConfigItem) -> dict[str, str]:
 async def get_v1(ctx: Ctx) -> web.StreamResponse:
     """Raw content and metadata headers, or 404 ``config data not exist``."""
     namespace, group, data_id = _keys(ctx)
-    item = ctx.server.configs.get(namespace, group, data_id)
+    item = ctx.state.configs.get(namespace, group, data_id)
     if item is None:
         return text("config data not exist\n", status=404)
     content_type = _CONTENT_TYPES.get(item.type, "text/plain")
@@ -95,7 +95,7 @@ def _publish(ctx: Ctx, *, v3: bool = False) -> ConfigItem:
     if not content.strip():
         raise ctx.bad(f"content is blank : {content}", PARAMETER_VALIDATE_ERROR)
     cas = ctx.request.headers.get("casMd5")
-    return ctx.server.configs.publish(
+    return ctx.state.configs.publish(
         namespace,
         group,
         data_id,
@@ -114,7 +114,7 @@ async def publish_v1(ctx: Ctx) -> web.StreamResponse:
     try:
         _publish(ctx)
     except CasMismatch:
-        if not ctx.server.traits.v3:
+        if not ctx.state.traits.v3:
             return text("caused: Cas publish fail, server md5 may have changed.;", status=500)
         return json_response(False, status=500)
     return json_response(True)
@@ -122,7 +122,7 @@ async def publish_v1(ctx: Ctx) -> web.StreamResponse:
 
 async def delete_v1(ctx: Ctx) -> web.StreamResponse:
     namespace, group, data_id = _keys(ctx)
-    return json_response(ctx.server.configs.delete(namespace, group, data_id))
+    return json_response(ctx.state.configs.delete(namespace, group, data_id))
 
 
 def java_url_decode(value: str) -> str:
@@ -190,7 +190,7 @@ async def listener_v1(ctx: Ctx) -> web.StreamResponse:
         entries = parse_listening_configs(probe)
     except ValueError:
         raise ctx.bad("invalid probeModify") from None
-    store = ctx.server.configs
+    store = ctx.state.configs
     pairs = [(key, md5) for key, md5, _ in entries]
     headers = ctx.request.headers
     changed = store.changed(pairs)
@@ -201,7 +201,7 @@ async def listener_v1(ctx: Ctx) -> web.StreamResponse:
             requested = int(timeout_header) / 1000
         except ValueError:
             requested = 30.0
-        hold = max(ctx.server.long_poll_min_hold, requested - 0.5)
+        hold = max(ctx.state.long_poll_min_hold, requested - 0.5)
         if await store.wait_for_change([key for key, _ in pairs], hold):
             changed = store.changed(pairs)
     tenants = {key: tenant for key, _, tenant in entries}
@@ -220,7 +220,7 @@ async def listener_v1(ctx: Ctx) -> web.StreamResponse:
 # ----- v2 --------------------------------------------------------------------------------------
 async def get_v2(ctx: Ctx) -> web.StreamResponse:
     namespace, group, data_id = _keys(ctx)
-    item = ctx.server.configs.get(namespace, group, data_id)
+    item = ctx.state.configs.get(namespace, group, data_id)
     if item is None:
         return result(*RESOURCE_NOT_FOUND, "config data not exist", status=404)
     return ok(item.content)
@@ -237,14 +237,14 @@ async def publish_v2(ctx: Ctx, *, v3: bool = False) -> web.StreamResponse:
 
 async def delete_v2(ctx: Ctx, *, v3: bool = False) -> web.StreamResponse:
     namespace, group, data_id = _keys(ctx, v3=v3)
-    return ok(ctx.server.configs.delete(namespace, group, data_id))
+    return ok(ctx.state.configs.delete(namespace, group, data_id))
 
 
 # ----- v3 --------------------------------------------------------------------------------------
 async def get_v3_client(ctx: Ctx) -> web.StreamResponse:
     """``ConfigOpenApiController``: 200 with code 20004 when the config is missing."""
     namespace, group, data_id = _keys(ctx, v3=True)
-    item = ctx.server.configs.get(namespace, group, data_id)
+    item = ctx.state.configs.get(namespace, group, data_id)
     if item is None:
         return result(*RESOURCE_NOT_FOUND, None)
     data: dict[str, Any] = {
@@ -266,7 +266,7 @@ async def get_v3_client(ctx: Ctx) -> web.StreamResponse:
 
 async def get_v3_admin(ctx: Ctx) -> web.StreamResponse:
     namespace, group, data_id = _keys(ctx, v3=True)
-    item = ctx.server.configs.get(namespace, group, data_id)
+    item = ctx.state.configs.get(namespace, group, data_id)
     if item is None:
         msg = "Config not exist, please publish Config first."
         return result(*RESOURCE_NOT_FOUND, msg, status=404)

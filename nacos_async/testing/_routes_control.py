@@ -7,18 +7,34 @@ and are never subject to auth, latency or injected failures.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import TYPE_CHECKING, Any, Protocol
 
 from aiohttp import web
 
 from nacos_async.testing import _grpc_control
 from nacos_async.testing._errors import json_response
+from nacos_async.testing._state import DevState
 
 if TYPE_CHECKING:
-    from nacos_async.testing.server import NacosDevServer
+    from nacos_async.testing._grpc_side import GrpcSide
 
-Action = Callable[["NacosDevServer", web.Request], Awaitable[object]]
+
+class ServerControl(Protocol):
+    """What the controls may do beyond the state: ``NacosDevServer``'s lifecycle actions."""
+
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> None: ...
+    def reset_connections(self) -> int: ...
+    async def pause(self) -> None: ...
+    async def resume(self) -> None: ...
+    async def restart(self, keep_state: bool = True) -> None: ...
+    @property
+    def grpc_enabled(self) -> bool: ...
+    @property
+    def grpc(self) -> GrpcSide: ...
+
+
+Action = Callable[[DevState, ServerControl, web.Request], Awaitable[object]]
 
 
 def _number(request: web.Request, name: str, default: str | None = None) -> float:
@@ -31,34 +47,34 @@ def _number(request: web.Request, name: str, default: str | None = None) -> floa
         raise web.HTTPBadRequest(text=f"parameter {name!r} must be a number") from None
 
 
-async def _rotate(server: NacosDevServer, request: web.Request) -> object:
-    server.rotate_secret(request.query.get("secret") or None)
+async def _rotate(state: DevState, server: ServerControl, request: web.Request) -> object:
+    state.rotate_secret(request.query.get("secret") or None)
     return True
 
 
-async def _expire(server: NacosDevServer, request: web.Request) -> object:
-    server.expire_tokens()
+async def _expire(state: DevState, server: ServerControl, request: web.Request) -> object:
+    state.expire_tokens()
     return True
 
 
-async def _ttl(server: NacosDevServer, request: web.Request) -> object:
-    server.set_token_ttl(int(_number(request, "seconds")))
-    return server.token_ttl
+async def _ttl(state: DevState, server: ServerControl, request: web.Request) -> object:
+    state.set_token_ttl(int(_number(request, "seconds")))
+    return state.token_ttl
 
 
-async def _clock(server: NacosDevServer, request: web.Request) -> object:
-    server.skew_clock(_number(request, "seconds"))
-    return server.clock_offset
+async def _clock(state: DevState, server: ServerControl, request: web.Request) -> object:
+    state.skew_clock(_number(request, "seconds"))
+    return state.clock_offset
 
 
-async def _latency(server: NacosDevServer, request: web.Request) -> object:
-    server.set_latency(_number(request, "seconds"))
-    return server.faults.latency
+async def _latency(state: DevState, server: ServerControl, request: web.Request) -> object:
+    state.set_latency(_number(request, "seconds"))
+    return state.faults.latency
 
 
-async def _fail(server: NacosDevServer, request: web.Request) -> object:
+async def _fail(state: DevState, server: ServerControl, request: web.Request) -> object:
     try:
-        server.fail_next(
+        state.faults.add_failures(
             int(_number(request, "count", "1")),
             int(_number(request, "status", "500")),
             body=request.query.get("body", ""),
@@ -69,13 +85,25 @@ async def _fail(server: NacosDevServer, request: web.Request) -> object:
     return True
 
 
-async def _reset(server: NacosDevServer, request: web.Request) -> object:
+async def _bomb(state: DevState, server: ServerControl, request: web.Request) -> object:
+    try:
+        state.faults.add_gzip_bombs(
+            int(_number(request, "count", "1")),
+            int(_number(request, "inflated", str(64 << 20))),
+            path=request.query.get("path") or None,
+        )
+    except ValueError as exc:
+        raise web.HTTPBadRequest(text=str(exc)) from None
+    return True
+
+
+async def _reset(state: DevState, server: ServerControl, request: web.Request) -> object:
     # Answer first: the connection carrying this request is one of those to reset.
     server.spawn(_later(server.reset_connections))
     return True
 
 
-async def _pause(server: NacosDevServer, request: web.Request) -> object:
+async def _pause(state: DevState, server: ServerControl, request: web.Request) -> object:
     """Refuse connections for ``seconds`` (required: a paused server cannot hear "resume")."""
     seconds = _number(request, "seconds")
 
@@ -89,12 +117,12 @@ async def _pause(server: NacosDevServer, request: web.Request) -> object:
     return True
 
 
-async def _forget(server: NacosDevServer, request: web.Request) -> object:
-    server.forget_instances()
+async def _forget(state: DevState, server: ServerControl, request: web.Request) -> object:
+    state.forget_instances()
     return True
 
 
-async def _restart(server: NacosDevServer, request: web.Request) -> object:
+async def _restart(state: DevState, server: ServerControl, request: web.Request) -> object:
     keep = request.query.get("keep_state", "true").lower() in ("true", "1", "yes")
 
     async def restart() -> None:
@@ -105,23 +133,32 @@ async def _restart(server: NacosDevServer, request: web.Request) -> object:
     return True
 
 
-async def _clear(server: NacosDevServer, request: web.Request) -> object:
-    server.faults.clear()
+async def _clear(state: DevState, server: ServerControl, request: web.Request) -> object:
+    state.faults.clear()
     return True
 
 
-async def _stats(server: NacosDevServer, request: web.Request) -> object:
-    return server.stats.as_dict() | {"listeners": server.configs.listener_count}
+async def _stats(state: DevState, server: ServerControl, request: web.Request) -> object:
+    return state.stats.as_dict() | {"listeners": state.configs.listener_count}
 
 
-async def _reset_stats(server: NacosDevServer, request: web.Request) -> object:
-    server.stats.reset()
+async def _reset_stats(state: DevState, server: ServerControl, request: web.Request) -> object:
+    state.stats.reset()
     return True
 
 
 async def _later(action: Callable[[], object]) -> None:
     await asyncio.sleep(0.01)
     action()
+
+
+def _on_grpc(action: _grpc_control.GrpcAction) -> Action:
+    async def run(state: DevState, server: ServerControl, request: web.Request) -> object:
+        if not server.grpc_enabled:
+            raise web.HTTPBadRequest(text="gRPC is off on this dev server")
+        return await action(server.grpc, server.spawn, request)
+
+    return run
 
 
 ACTIONS: dict[tuple[str, str], Action] = {
@@ -131,6 +168,7 @@ ACTIONS: dict[tuple[str, str], Action] = {
     ("POST", "clock"): _clock,
     ("POST", "latency"): _latency,
     ("POST", "fail-next"): _fail,
+    ("POST", "gzip-bomb"): _bomb,
     ("POST", "reset-connections"): _reset,
     ("POST", "pause"): _pause,
     ("POST", "forget-instances"): _forget,
@@ -138,11 +176,13 @@ ACTIONS: dict[tuple[str, str], Action] = {
     ("POST", "clear-faults"): _clear,
     ("GET", "stats"): _stats,
     ("POST", "reset-stats"): _reset_stats,
-    **_grpc_control.ACTIONS,
+    **{key: _on_grpc(action) for key, action in _grpc_control.ACTIONS.items()},
 }
 
 
-async def handle(server: NacosDevServer, request: web.Request) -> web.StreamResponse:
+async def handle(
+    state: DevState, server: ServerControl, request: web.Request
+) -> web.StreamResponse:
     """Dispatch ``/__dev__/<action>``; answers ``{"ok":true,"result":...}``."""
     name = request.path.removeprefix("/__dev__/").strip("/")
     action = ACTIONS.get((request.method, name))
@@ -150,7 +190,7 @@ async def handle(server: NacosDevServer, request: web.Request) -> web.StreamResp
         known = sorted(f"{m} /__dev__/{n}" for m, n in ACTIONS)
         return json_response({"ok": False, "error": "unknown control", "known": known}, status=404)
     try:
-        value = await action(server, request)
+        value = await action(state, server, request)
     except web.HTTPBadRequest as exc:
         return json_response({"ok": False, "error": exc.text}, status=400)
     return json_response({"ok": True, "result": value})

@@ -112,7 +112,7 @@ def _targets(ctx: Ctx, ip: str, port: int) -> tuple[list[NamingStore], bool]:
     Only ``/v1/ns/*`` passes Nacos' DistroFilter, which forwards ``@CanDistro`` writes to the
     node responsible for ``ip:port``; v2 and v3 writes are handled where they arrive.
     """
-    return ctx.server.naming.write_targets(ip, port, routed=ctx.route.path.startswith("/v1/ns/"))
+    return ctx.state.naming.write_targets(ip, port, routed=ctx.route.path.startswith("/v1/ns/"))
 
 
 def _register_on(
@@ -156,7 +156,7 @@ async def update(ctx: Ctx) -> web.StreamResponse:
     metadata goes through Raft, so every node of a cluster takes it."""
     namespace, group, name = _service(ctx)
     inst = _instance(ctx)
-    naming = ctx.server.naming
+    naming = ctx.state.naming
     if naming.service(namespace, group, name) is None:
         service = (
             f"Service{{namespace='{namespace}', group='{group}', name='{name}', "
@@ -235,7 +235,7 @@ def _service_info(ctx: Ctx) -> dict[str, Any]:
     clusters_param = ctx.get("clusters") or ctx.get("clusterName") or ""
     clusters = {c for c in clusters_param.split(",") if c}
     healthy_only = to_bool(ctx.get("healthyOnly"), False)
-    hosts, protect = ctx.server.naming.select(
+    hosts, protect = ctx.state.naming.select(
         namespace, group, name, clusters=clusters, healthy_only=healthy_only
     )
     return {
@@ -244,7 +244,7 @@ def _service_info(ctx: Ctx) -> dict[str, Any]:
         "clusters": clusters_param,
         "cacheMillis": 10000,
         "hosts": hosts,
-        "lastRefTime": int(ctx.server.wall_time() * 1000),
+        "lastRefTime": int(ctx.state.wall_time() * 1000),
         "checksum": "",
         "allIps": False,
         "reachProtectionThreshold": protect,
@@ -273,7 +273,7 @@ async def list_v3(ctx: Ctx) -> web.StreamResponse:
     """A bare list of the named clusters (``DEFAULT`` if none); ``healthyOnly`` is ignored."""
     namespace, group, name = _service(ctx)
     clusters = set(_list_cluster(ctx).split(","))
-    hosts, _ = ctx.server.naming.select(namespace, group, name, clusters=clusters)
+    hosts, _ = ctx.state.naming.select(namespace, group, name, clusters=clusters)
     return ok(hosts)
 
 
@@ -282,7 +282,7 @@ async def list_v3_admin(ctx: Ctx) -> web.StreamResponse:
     no protection; a missing service or cluster is a 404."""
     namespace, group, name = _service(ctx)
     cluster = _list_cluster(ctx)
-    service = ctx.server.naming.service(namespace, group, name)
+    service = ctx.state.naming.service(namespace, group, name)
     if service is None:
         raise nacos_api_error(*SERVER_ERROR, f"service {group}@@{name} is not found!", 404)
     if cluster not in service.clusters:
@@ -312,7 +312,7 @@ async def detail_v1(ctx: Ctx) -> web.StreamResponse:
     namespace, group, name = _service(ctx)
     ip = ctx.required("ip")
     port = _number(ctx, ctx.required("port"), int)
-    inst = ctx.server.naming.find(namespace, group, name, ip, port)
+    inst = ctx.state.naming.find(namespace, group, name, ip, port)
     if inst is None:
         return text(f"no ips found for cluster DEFAULT in service {group}@@{name}", status=404)
     return json_response(
@@ -349,7 +349,7 @@ async def service_list_v1(ctx: Ctx) -> web.StreamResponse:
     namespace = normalize_namespace(ctx.get("namespaceId"))
     page_no, page_size = _page(ctx, "10")
     group = ctx.get("groupName") or "DEFAULT_GROUP"
-    names = [s.name for s in ctx.server.naming.list_services(namespace, group)]
+    names = [s.name for s in ctx.state.naming.list_services(namespace, group)]
     start = (page_no - 1) * page_size
     return json_response({"count": len(names), "doms": names[start : start + page_size]})
 
@@ -410,7 +410,7 @@ async def service_list_v3(ctx: Ctx) -> web.StreamResponse:
     namespace = normalize_namespace(ctx.get("namespaceId"))
     page_no, page_size = _page(ctx, "100")
     try:
-        services = ctx.server.naming.match_services(
+        services = ctx.state.naming.match_services(
             namespace, ctx.get("groupNameParam") or "", ctx.get("serviceNameParam") or ""
         )
     except re.error as exc:
@@ -448,7 +448,7 @@ async def create_service(ctx: Ctx) -> web.StreamResponse:
     """``POST /v3/admin/ns/service`` (and v1): stores service metadata; exists already: 400."""
     namespace, group, name = _service(ctx)
     stored = _stored_metadata(ctx)
-    naming = ctx.server.naming
+    naming = ctx.state.naming
     if naming.service(namespace, group, name) is not None:
         raise ctx.bad(f"specified service {group}@@{name} already exists!", SERVICE_ALREADY_EXIST)
     for store in naming.everywhere():
@@ -459,7 +459,7 @@ async def create_service(ctx: Ctx) -> web.StreamResponse:
 async def update_service(ctx: Ctx) -> web.StreamResponse:
     namespace, group, name = _service(ctx)
     stored = _stored_metadata(ctx)
-    naming = ctx.server.naming
+    naming = ctx.state.naming
     if naming.service(namespace, group, name) is None:
         raise ctx.bad(f"service {group}@@{name} not found!", SERVICE_NOT_EXIST)
     for store in naming.everywhere():
@@ -469,7 +469,7 @@ async def update_service(ctx: Ctx) -> web.StreamResponse:
 
 async def service_detail_v3(ctx: Ctx) -> web.StreamResponse:
     namespace, group, name = _service(ctx)
-    service = ctx.server.naming.service(namespace, group, name)
+    service = ctx.state.naming.service(namespace, group, name)
     if service is None:
         message = f"service not found, namespace: {namespace}, serviceName: {group}@@{name}"
         raise ctx.bad(message, SERVICE_NOT_EXIST)
@@ -478,9 +478,9 @@ async def service_detail_v3(ctx: Ctx) -> web.StreamResponse:
 
 async def metrics(ctx: Ctx) -> web.StreamResponse:
     """3.2+ keeps only ``{"status":"UP"}``; 2.x/3.1 add counts."""
-    if ctx.server.traits.v1_removed:
+    if ctx.state.traits.v1_removed:
         return json_response({"status": "UP"})
-    naming = ctx.server.naming
+    naming = ctx.state.naming
     naming.sweep()
     all_services = list(naming.services.values())
     instances = sum(len(s.instances) for s in all_services)

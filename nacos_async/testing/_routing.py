@@ -22,14 +22,13 @@ from nacos_async.testing._errors import (
     Flavor,
     FlavorTraits,
     config_v1_error,
-    flavor_traits,
     nacos_api_error,
     naming_v1_error,
     text,
 )
 
 if TYPE_CHECKING:
-    from nacos_async.testing.server import NacosDevServer
+    from nacos_async.testing._state import DevState
 
 
 class Api(Enum):
@@ -57,17 +56,17 @@ Secured = Literal["config", "naming", "namespace"] | None
 
 @dataclass
 class Ctx:
-    """What a handler gets: the request, merged parameters and the server."""
+    """What a handler gets: the request, merged parameters and the server's state."""
 
     request: web.Request
     params: MultiDictProxy[str]
-    server: NacosDevServer
+    state: DevState
     route: Route
     user: str | None = None
 
     @property
     def flavor(self) -> Flavor:
-        return self.server.flavor
+        return self.state.flavor
 
     def get(self, name: str, default: str | None = None) -> str | None:
         """``request.getParameter``: the query string first, then the form body."""
@@ -89,7 +88,7 @@ class Ctx:
             raise config_v1_error(f"Required parameter '{name}' type String is not present")
         msg = f"Required request parameter '{name}' for method parameter type String is not present"
         if style == "config_v1":
-            raise ApiError(self.server.spring_error(self.request, 400, msg))
+            raise ApiError(self.state.spring_error(self.request, 400, msg))
         raise ApiError(text(msg, status=400))
 
     def _missing_api(self, name: str) -> str:
@@ -144,21 +143,21 @@ class Router:
             self._routes.setdefault(route.path, {})[route.method] = route
 
     def resolve(
-        self, server: NacosDevServer, request: web.Request, path: str
+        self, state: DevState, request: web.Request, path: str
     ) -> tuple[Route | None, web.Response | None]:
         """The route to run, or the response the flavor gives instead."""
-        traits = flavor_traits(server.flavor)
+        traits = state.traits
         by_method = self._routes.get(path)
         route = by_method.get(request.method) if by_method is not None else None
         if route is not None and _served(traits, route.api):
             return route, None
         if route is not None and traits.compat_gone and route.api in _SWITCH:
-            return None, _gone(server, request, route)  # ApiCompatibilityFilter, before Distro
+            return None, _gone(state, request, route)  # ApiCompatibilityFilter, before Distro
         if path.startswith("/v1/ns/"):
             # DistroFilter (mapped on /v1/ns/* in every version, 3.2+ too): no controller
             # method for this method and path is "not implemented", via sendError.
-            msg = f"no such api:{request.method}:{server.context_path}{path}"
-            return None, server.spring_error(request, 501, msg)
+            msg = f"no such api:{request.method}:{state.context_path}{path}"
+            return None, state.spring_error(request, 501, msg)
         if (
             route is None
             and by_method is not None
@@ -166,8 +165,8 @@ class Router:
         ):
             verb = "is not supported" if traits.v3 else "not supported"
             msg = f"Request method '{request.method}' {verb}"
-            return None, server.spring_error(request, 405, msg)
-        return None, server.not_found(request)
+            return None, state.spring_error(request, 405, msg)
+        return None, state.not_found(request)
 
 
 def _served(traits: FlavorTraits, api: Api) -> bool:
@@ -178,7 +177,7 @@ def _served(traits: FlavorTraits, api: Api) -> bool:
     return not (traits.compat_gone and api in _SWITCH)
 
 
-def _gone(server: NacosDevServer, request: web.Request, route: Route) -> web.Response:
+def _gone(state: DevState, request: web.Request, route: Route) -> web.Response:
     switch = _SWITCH[route.api]
     if route.alternative:
         msg = (
@@ -191,7 +190,7 @@ def _gone(server: NacosDevServer, request: web.Request, route: Route) -> web.Res
             f"please set `{switch}=true` in application.properties."
         )
     inner = json.dumps({"code": API_DEPRECATED, "message": msg}, separators=(",", ":"))
-    return server.spring_error(request, 410, inner)
+    return state.spring_error(request, 410, inner)
 
 
 def merge_params(query: MultiMapping[str], form: MultiMapping[str] | None) -> MultiDictProxy[str]:

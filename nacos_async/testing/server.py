@@ -1,52 +1,55 @@
-"""``NacosDevServer``: lifecycle, request pipeline (faults, flavor gate, auth) and fault switches.
+"""``NacosDevServer``: the public face of the dev server, its lifecycle and fault switches.
 
-The pipeline mirrors the real filter chain: compatibility (410) before auth (403) before the
-controller, so a client sees the same answer in the same situation as against Java Nacos.
+It owns the state (``DevState``) and the two sides that serve it: the HTTP pipeline and, with
+grpclib, the gRPC side on ``port + 1000``. Both get the state, never the server; the control
+routes get its lifecycle actions through the small ``ServerControl`` protocol.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import logging
 import os
 import socket
 import time
 from collections.abc import Callable, Coroutine
 from types import TracebackType
-from typing import Any, Self
-from urllib.parse import parse_qsl
+from typing import Any, Generic, Self, TypeVar, overload
 
 from aiohttp import web
-from multidict import MultiDict, MultiDictProxy
 
 from nacos_async.clock import SYSTEM_CLOCK, Clock
-from nacos_async.testing import _routes_auth, _routes_config, _routes_control, _routes_naming
-from nacos_async.testing._auth import JwtCodec, UserStore, new_secret
-from nacos_async.testing._config_store import ConfigStore, normalize_namespace
-from nacos_async.testing._errors import (
-    ApiError,
-    AuthFailure,
-    Flavor,
-    FlavorTraits,
-    auth_message,
-    flavor_traits,
-    spring_error,
-    text,
-)
+from nacos_async.testing import _routes_control
+from nacos_async.testing._auth import JwtCodec, UserStore
+from nacos_async.testing._config_store import ConfigStore
+from nacos_async.testing._errors import Flavor, FlavorTraits
 from nacos_async.testing._faults import Faults
 from nacos_async.testing._grpc_side import GRPC_PORT_OFFSET, GrpcSide, grpclib_available
-from nacos_async.testing._naming_store import NamingStore, ServiceMetadata, split_service
-from nacos_async.testing._routing import Ctx, Router, merge_params
+from nacos_async.testing._http_pipeline import HttpPipeline
+from nacos_async.testing._naming_store import NamingStore, ServiceMetadata
+from nacos_async.testing._state import DevState
 from nacos_async.testing._stats import DevServerStats
 
-access_logger = logging.getLogger("nacos_async.testing.access")
-_SECRET_PARAMS = {"accesstoken", "password", "token", "secretkey", "sk"}
-CONTROL_PREFIX = "/__dev__/"
+T = TypeVar("T")
 
 
-class _DroppedResponse(web.Response):
-    """Returned after aborting the connection on purpose; never reaches the wire."""
+class _InState(Generic[T]):
+    """A public attribute of ``NacosDevServer`` that lives in its ``DevState`` (read and set)."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    @overload
+    def __get__(self, server: None, owner: type) -> Self: ...
+    @overload
+    def __get__(self, server: NacosDevServer, owner: type) -> T: ...
+    def __get__(self, server: NacosDevServer | None, owner: type) -> T | Self:
+        if server is None:
+            return self
+        value: T = getattr(server._state, self._name)
+        return value
+
+    def __set__(self, server: NacosDevServer, value: T) -> None:
+        setattr(server._state, self._name, value)
 
 
 class NacosDevServer:
@@ -60,6 +63,23 @@ class NacosDevServer:
     ``grpc`` on (the default when grpclib is installed) it also speaks Nacos gRPC on
     ``port + 1000``.
     """
+
+    auth: _InState[bool] = _InState()
+    admin_auth: _InState[bool] = _InState()
+    flavor: _InState[Flavor] = _InState()
+    token_ttl: _InState[int] = _InState()
+    identity_key: _InState[str | None] = _InState()
+    identity_value: _InState[str | None] = _InState()
+    long_poll_min_hold: _InState[float] = _InState()
+    max_form_size: _InState[int] = _InState()
+    context_path: _InState[str] = _InState()
+    clock_offset: _InState[float] = _InState()
+    jwt: _InState[JwtCodec] = _InState()
+    users: _InState[UserStore] = _InState()
+    configs: _InState[ConfigStore] = _InState()
+    naming: _InState[NamingStore] = _InState()
+    stats: _InState[DevServerStats] = _InState()
+    faults: _InState[Faults] = _InState()
 
     def __init__(
         self,
@@ -85,55 +105,46 @@ class NacosDevServer:
     ) -> None:
         if grpc and not grpclib_available():
             raise RuntimeError("grpc=True needs grpclib: pip install 'nacos-async[grpc]'")
-        flavor_traits(flavor)  # a ValueError names an unknown flavor
-        if token_ttl <= 0:
-            raise ValueError(f"token_ttl must be positive: {token_ttl!r}")
+        self._state = DevState(
+            auth=auth,
+            username=username,
+            password=password,
+            token_ttl=token_ttl,
+            flavor=flavor,
+            secret_key=secret_key,
+            admin_auth=True if admin_auth is None else admin_auth,
+            identity_key=identity_key,
+            identity_value=identity_value,
+            clock=clock or SYSTEM_CLOCK,
+            wall_time=wall_time,
+            data_dir=data_dir,
+            long_poll_min_hold=long_poll_min_hold,
+            max_form_size=max_form_size,
+            context_path=context_path,
+        )
         self.host = host
         self._requested_port = port
-        self.auth = auth
-        self.admin_auth = True if admin_auth is None else admin_auth
-        self.flavor: Flavor = flavor
-        self.token_ttl = token_ttl
-        self.identity_key = identity_key
-        self.identity_value = identity_value
-        self.long_poll_min_hold = long_poll_min_hold
-        self.max_form_size = max_form_size
-        self.context_path = "/" + context_path.strip("/") if context_path.strip("/") else ""
-        self._wall_time = wall_time
-        self.clock_offset = 0.0
-        self._username, self._password = username, password
-        self.jwt = JwtCodec(secret_key or new_secret(), self.wall_time)
-        self.users = UserStore()
-        self._init_users()
-        self.configs = ConfigStore(data_dir, self.wall_time)
-        self.naming = NamingStore(clock or SYSTEM_CLOCK)
-        self.stats = DevServerStats()
-        self.faults = Faults()
-        self._router = Router(
-            _routes_auth.routes() + _routes_config.routes() + _routes_naming.routes()
-        )
+        self._http = HttpPipeline(self._state, self._control)
         self._runner: web.AppRunner | None = None
         self._site: web.SockSite | None = None
         self._port: int | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._closing: asyncio.Event | None = None  # created in start(), on the serving loop
         self.paused = False
         use_grpc = grpclib_available() if grpc is None else grpc
-        self._grpc = GrpcSide(self) if use_grpc else None
+        self._grpc = GrpcSide(self._state) if use_grpc else None
 
     # ----- lifecycle --------------------------------------------------------------------------
     async def start(self) -> Self:
         """Bind and serve; ``port=0`` picks a free port (see ``address``)."""
         if self._runner is not None:
             raise RuntimeError("the dev server is already started")
-        app = web.Application(client_max_size=max(32 * 1024 * 1024, self.max_form_size * 2))
-        app.middlewares.append(self._log_middleware)
-        app.router.add_route("*", "/{tail:.*}", self._dispatch)
         self._runner = web.AppRunner(
-            app, access_log=None, handle_signals=False, handler_cancellation=True
+            self._http.application(),
+            access_log=None,
+            handle_signals=False,
+            handler_cancellation=True,
         )
         await self._runner.setup()
-        self._closing = asyncio.Event()
         await self._bind()
         return self
 
@@ -142,8 +153,7 @@ class NacosDevServer:
         runner, self._runner = self._runner, None
         if runner is None:
             return
-        if self._closing is not None:
-            self._closing.set()
+        self._http.close()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -214,6 +224,10 @@ class NacosDevServer:
                 transport.abort()
         return len(handlers)
 
+    async def _control(self, request: web.Request) -> web.StreamResponse:
+        """``/__dev__/``: the control routes act on the state and this server's lifecycle."""
+        return await _routes_control.handle(self._state, self, request)
+
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         """Run a background task owned by the server (cancelled on close)."""
         task = asyncio.get_running_loop().create_task(coro)
@@ -223,7 +237,7 @@ class NacosDevServer:
     @property
     def traits(self) -> FlavorTraits:
         """What the imitated Nacos generation serves and how it answers."""
-        return flavor_traits(self.flavor)
+        return self._state.traits
 
     # ----- addresses ---------------------------------------------------------------------------
     @property
@@ -268,30 +282,25 @@ class NacosDevServer:
     # ----- time and tokens ---------------------------------------------------------------------
     def wall_time(self) -> float:
         """The server's epoch seconds: the injected wall clock plus ``clock_offset``."""
-        return self._wall_time() + self.clock_offset
+        return self._state.wall_time()
 
     def issue_token(self, username: str, ttl: int | None = None) -> tuple[str, int]:
         """A token for ``username`` and its ``exp`` (epoch seconds)."""
-        exp = int(self.wall_time()) + (self.token_ttl if ttl is None else ttl)
-        return self.jwt.sign(username, exp), exp
+        return self._state.issue_token(username, ttl)
 
     @property
     def admin_username(self) -> str:
         """The built-in admin user's name (``username=``)."""
-        return self._username
+        return self._state.admin_username
 
     @property
     def admin_password(self) -> str:
-        return self._password
+        return self._state.admin_password
 
     @property
     def secret_key(self) -> str:
         """The current base64 secret (changes on ``rotate_secret``)."""
         return self.jwt.secret
-
-    def _init_users(self) -> None:
-        self.users = UserStore()
-        self.users.add(self._username, self._password, admin=True)
 
     def add_user(
         self,
@@ -311,33 +320,36 @@ class NacosDevServer:
     # ----- fault switches ----------------------------------------------------------------------
     def rotate_secret(self, secret_key: str | None = None) -> str:
         """New secret key: every issued token now fails with "Invalid signature"."""
-        self.stats.faults["rotate_secret"] += 1
-        return self.jwt.rotate(secret_key)
+        return self._state.rotate_secret(secret_key)
 
     def expire_tokens(self) -> None:
         """Every token issued so far now fails with "token expired!"."""
-        self.stats.faults["expire_tokens"] += 1
-        self.jwt.expire_all()
+        self._state.expire_tokens()
 
     def set_token_ttl(self, seconds: int) -> None:
         """TTL of tokens issued from now on."""
-        if seconds <= 0:
-            raise ValueError(f"token TTL must be positive: {seconds!r}")
-        self.token_ttl = seconds
+        self._state.set_token_ttl(seconds)
 
     def skew_clock(self, seconds: float) -> None:
         """Move the server's wall clock (token ``exp`` checks) by ``seconds``."""
-        self.clock_offset += seconds
+        self._state.skew_clock(seconds)
 
     def set_latency(self, seconds: float) -> None:
         """Delay every (non-control) request by ``seconds`` before handling it."""
-        self.faults.latency = max(0.0, seconds)
+        self._state.set_latency(seconds)
 
     def fail_next(
         self, count: int = 1, status: int = 500, *, body: str = "", path: str | None = None
     ) -> None:
         """Answer the next ``count`` requests (under ``path``) with ``status``; 0 drops them."""
         self.faults.add_failures(count, status, body, path)
+
+    def serve_gzip_bomb(
+        self, count: int = 1, *, inflated: int = 64 << 20, path: str | None = None
+    ) -> None:
+        """Answer the next ``count`` requests (under ``path``) with a 200 whose small gzip body
+        inflates to ``inflated`` bytes (64 MiB by default)."""
+        self.faults.add_gzip_bombs(count, inflated, path)
 
     def reset_connections(self) -> int:
         """Abort every open connection (held long-polls included); returns how many."""
@@ -359,8 +371,7 @@ class NacosDevServer:
 
     def forget_instances(self) -> None:
         """Drop every service and instance: beats get 20404 / 21003 until re-registered."""
-        self.stats.faults["forget_instances"] += 1
-        self.naming.clear()
+        self._state.forget_instances()
 
     async def restart(self, keep_state: bool = True) -> None:
         """Drop connections and listen again on the same port.
@@ -371,10 +382,7 @@ class NacosDevServer:
         """
         await self._unbind()
         if not keep_state:
-            self.configs.load()
-            self.naming.clear()
-            self._init_users()
-            self.faults.clear()
+            self._state.start_fresh()
         self.configs.wake_all()
         await self._bind()
         self.stats.faults["restart"] += 1  # counted once serving again (tests wait on it)
@@ -419,145 +427,13 @@ class NacosDevServer:
 
     # ----- responses ---------------------------------------------------------------------------
     def spring_error(self, request: web.Request, status: int, message: str) -> web.Response:
-        accept = request.headers.get("Accept", "")
-        return spring_error(status, message, request.path, epoch=self.wall_time(), accept=accept)
+        return self._state.spring_error(request, status, message)
 
     def not_found(self, request: web.Request) -> web.Response:
         """Spring's 404 for an unmapped path (the way clients detect an absent API)."""
-        if not self.traits.v3:
-            message = "No message available"
-        else:
-            rel = request.path[len(self.context_path) :].lstrip("/")
-            message = f"No static resource {rel}."
-        return self.spring_error(request, 404, message)
-
-    # ----- pipeline ----------------------------------------------------------------------------
-    @web.middleware
-    async def _log_middleware(
-        self, request: web.Request, handler: Callable[[web.Request], Any]
-    ) -> web.StreamResponse:
-        started = time.perf_counter()
-        status = 500
-        try:
-            response: web.StreamResponse = await handler(request)
-            status = 0 if isinstance(response, _DroppedResponse) else response.status
-            return response
-        except asyncio.CancelledError:
-            status = 0  # the connection went away (dropped by a fault or by the client)
-            raise
-        finally:
-            self.stats.statuses[status] += 1
-            if access_logger.isEnabledFor(logging.INFO):
-                access_logger.info(
-                    '%s "%s %s" %s %.1fms',
-                    request.remote,
-                    request.method,
-                    redact(request),
-                    status if status else "dropped",
-                    (time.perf_counter() - started) * 1000,
-                )
-
-    async def _dispatch(self, request: web.Request) -> web.StreamResponse:
-        path = request.path
-        if path.startswith(CONTROL_PREFIX):
-            return await _routes_control.handle(self, request)
-        await self._fault_delay()
-        rule = self.faults.take(path[len(self.context_path) :])
-        if rule is not None:
-            self.stats.faults[f"fail:{rule.status}"] += 1
-            if rule.status == 0:
-                return self._drop(request)
-            if rule.body:
-                return text(rule.body, status=rule.status)
-            return self.spring_error(request, rule.status, "injected fault")
-        if self.context_path and not path.startswith(self.context_path + "/"):
-            self.stats.requests[f"{request.method} {path}"] += 1
-            return self.not_found(request)
-        sub = path[len(self.context_path) :]
-        route, refusal = self._router.resolve(self, request, sub)
-        self.stats.requests[route.name if route else f"{request.method} {sub}"] += 1
-        if refusal is not None or route is None:
-            assert refusal is not None
-            return refusal
-        try:
-            ctx = Ctx(request, await self._params(request), self, route)
-            ctx.user = self._authenticate(ctx)
-            return await route.handler(ctx)
-        except ApiError as error:
-            return error.response
-
-    @staticmethod
-    def _drop(request: web.Request) -> web.StreamResponse:
-        """Abort the connection; the response returned is never written (status 0 in stats)."""
-        if request.transport is not None:
-            request.transport.abort()
-        return _DroppedResponse(status=204)
-
-    async def _fault_delay(self) -> None:
-        if self.faults.latency > 0 and self._closing is not None:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._closing.wait(), self.faults.latency)
-
-    async def _params(self, request: web.Request) -> MultiDictProxy[str]:
-        """Query plus form body; a form over ``max_form_size`` is ignored, as Tomcat does."""
-        form: MultiDictProxy[str] | None = None
-        if request.can_read_body and request.content_type == "application/x-www-form-urlencoded":
-            body = await request.read()
-            if len(body) <= self.max_form_size:
-                decoded = body.decode(request.charset or "utf-8", "replace")
-                form = MultiDictProxy(MultiDict(parse_qsl(decoded, keep_blank_values=True)))
-        return merge_params(request.query, form)
-
-    def _authenticate(self, ctx: Ctx) -> str | None:
-        """The auth filter: identity bypass, token or username/password, then permission."""
-        route = ctx.route
-        if route.secured is None:
-            return None
-        admin = route.admin and self.traits.v3
-        if not (self.admin_auth if admin else self.auth):
-            return None
-        headers = ctx.request.headers
-        key, value = self.identity_key, self.identity_value
-        if key and value and headers.get(key) == value:
-            return None
-        identity = {name: headers.get(name) for name in _IDENTITY}
-        lowered = {k.lower(): v for k, v in ctx.params.items()}
-        for name in _IDENTITY:
-            if name.lower() in lowered:
-                identity[name] = lowered[name.lower()]
-        try:
-            bearer = identity["Authorization"] or ""
-            token = bearer[7:] if bearer.startswith("Bearer ") else identity["accessToken"]
-            if token:
-                user, _ = self.jwt.verify(token)
-            else:
-                name, pwd = identity["username"] or "", identity["password"] or ""
-                user = self.users.check_password(name, pwd).name
-            self.users.authorize(user, self._resource(ctx), route.action)
-            return user
-        except AuthFailure as failure:
-            message = auth_message(self.flavor, failure.kind)
-            self.stats.forbidden[message] += 1
-            raise ApiError(self.spring_error(ctx.request, 403, message)) from None
-
-    @staticmethod
-    def _resource(ctx: Ctx) -> str:
-        """``namespaceId:group:config/dataId`` or ``...:naming/serviceName``."""
-        p = ctx.params
-        if ctx.route.secured == "namespace":
-            return "console/namespaces"
-        namespace = normalize_namespace(p.get("tenant") or p.get("namespaceId"))
-        if ctx.route.secured == "config":
-            group = p.get("group") or p.get("groupName") or "*"
-            return f"{namespace}:{group}:config/{p.get('dataId') or '*'}"
-        service = p.get("serviceName") or ""
-        if not service:
-            return f"{namespace}:{p.get('groupName') or '*'}:naming/*"
-        group, name = split_service(service, p.get("groupName"))
-        return f"{namespace}:{group}:naming/{name}"
+        return self._state.not_found(request)
 
 
-_IDENTITY = ("Authorization", "accessToken", "username", "password")
 _PORT_PAIR_ATTEMPTS = 20  # port 0: tries for an HTTP port whose + 1000 is free too
 
 
@@ -566,14 +442,3 @@ def _grpc_port(http_port: int) -> int:
     if port > 65535:
         raise OSError(f"no gRPC port for HTTP port {http_port}: {port} is above 65535")
     return port
-
-
-def redact(request: web.Request) -> str:
-    """The path and query with secret values replaced (safe for logs)."""
-    if not request.query_string:
-        return request.path
-    parts = [
-        f"{key}=***" if key.lower() in _SECRET_PARAMS else f"{key}={value}"
-        for key, value in parse_qsl(request.query_string, keep_blank_values=True)
-    ]
-    return f"{request.path}?{'&'.join(parts)}"

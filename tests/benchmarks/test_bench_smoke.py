@@ -15,7 +15,14 @@ from typing import Any
 
 import pytest
 
-from benchmarks import auth_client_bench, config_bench, footprint, naming_bench, report
+from benchmarks import (
+    auth_client_bench,
+    config_bench,
+    footprint,
+    grpc_bench,
+    naming_bench,
+    report,
+)
 from benchmarks._harness import PEER_3X, contender_python, dev_server_process, environment
 from benchmarks.peer_bench import read_throughput
 from benchmarks.token_bench import revocation, static_token, throughput
@@ -103,6 +110,19 @@ async def test_every_other_scenario_runs_and_is_reported(tmp_path: Path) -> None
     results["config"] = {"delivery": delivery, "memory": memory}
 
     python = await asyncio.to_thread(contender_python, "nacos-sdk-python-3", PEER_3X)
+    async with dev_server_process("--flavor", "3.2") as (base, _):
+        reads = await grpc_bench.read_throughput(
+            base, 4, 0.2, rounds=1, repeats=2, sdk_python=python
+        )
+    assert set(reads["reads_per_s"]) == {grpc_bench.GRPC, grpc_bench.HTTP, grpc_bench.HTTP_AGAIN,
+                                         grpc_bench.SDK}  # fmt: skip
+    assert all(n == 0 for n in reads["errors"].values()), reads["errors"]
+    assert all(rps > 0 for rps in reads["reads_per_s"].values())
+    for name in (grpc_bench.GRPC, grpc_bench.HTTP_AGAIN, grpc_bench.SDK):
+        assert_spread(reads["vs_http"][name])
+        assert_spread(reads["cpu_vs_http"][name])
+    results["grpc"] = {"read_throughput": [reads]}
+
     async with dev_server_process("--flavor", "2.x") as (base, _):
         await static_token(base)
         storm = await auth_client_bench.storm(python, base, concurrency=5, ttl=3, seconds=1.0)
@@ -115,7 +135,7 @@ async def test_every_other_scenario_runs_and_is_reported(tmp_path: Path) -> None
 
     results["footprint"] = await footprint.run(with_3x=True, repeats=2)
     rows = {row["contender"]: row for row in results["footprint"]["footprint"]}
-    grpc = "nacos-async[grpc]" if "nacos-async[grpc]" in rows else "nacos-async + grpclib"
+    grpc = "nacos-async[grpc]"
     assert set(rows) == {"aiohttp", "nacos-async", grpc, "nacos-sdk-python 2.0.11",
                          "nacos-sdk-python 3.2.0"}  # fmt: skip
     for row in rows.values():
@@ -130,7 +150,8 @@ async def test_every_other_scenario_runs_and_is_reported(tmp_path: Path) -> None
 
     tables = report.markdown(results)
     for heading in ("Targets", "Read throughput", "nacos-sdk-python 2.0.11", "AuthClient",
-                    "Config", "Naming", "footprint", "noise"):  # fmt: skip
+                    "Config", "gRPC, HTTP and nacos-sdk-python 3.2.0", "Naming", "footprint",
+                    "noise"):  # fmt: skip
         assert heading in tables
     targeted = report.targeted_rows(results)
     # request and config.get x throughput and CPU, the peer, 2 flavors x 2, 2 imports.

@@ -12,11 +12,17 @@ from nacos_async.config import NacosConfigParseError
 from nacos_async.config.models import md5_hex, parse_properties
 from nacos_async.testing import FLAVORS, Flavor, NacosDevServer
 
+TRANSPORTS = ["http", "grpc"]
 
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
 @pytest.mark.parametrize("flavor", FLAVORS)
-async def test_crud_cas_and_missing(flavor: Flavor) -> None:
+async def test_crud_cas_and_missing(flavor: Flavor, transport: str) -> None:
     async with NacosDevServer(flavor=flavor) as server:
-        async with NacosClient(server.address, username="nacos", password="nacos") as client:
+        async with NacosClient(
+            server.address, username="nacos", password="nacos", transport=transport
+        ) as client:
+            assert client.health().transport == transport
             config = client.config
             with pytest.raises(NacosNotFoundError, match=r"'app\.yaml' not found"):
                 await config.get("app.yaml")
@@ -39,25 +45,32 @@ async def test_crud_cas_and_missing(flavor: Flavor) -> None:
             assert await config.get("app.yaml", default="gone") == "gone"
 
 
+@pytest.mark.parametrize("transport", TRANSPORTS)
 @pytest.mark.parametrize("flavor", FLAVORS)
 @pytest.mark.parametrize(
     "config_type", ["text", "json", "yaml", "properties", "xml", "html", "toml"]
 )
-async def test_every_type_and_unicode_round_trips(flavor: Flavor, config_type: str) -> None:
+async def test_every_type_and_unicode_round_trips(
+    flavor: Flavor, config_type: str, transport: str
+) -> None:
     content = '名前 = "ナコス" # ünïcödé ✓ 🎉\nline2'
     async with NacosDevServer(flavor=flavor) as server:
-        async with NacosClient(server.address, username="nacos", password="nacos") as client:
+        async with NacosClient(
+            server.address, username="nacos", password="nacos", transport=transport
+        ) as client:
             await client.config.publish("cfg", content, type=config_type, group="G1")
             item = await client.config.get_with_meta("cfg", group="G1")
     assert item.content == content and item.type == config_type and item.md5 == md5_hex(content)
 
 
+@pytest.mark.parametrize("transport", TRANSPORTS)
 @pytest.mark.parametrize("flavor", FLAVORS)
-async def test_namespaces_are_separate(flavor: Flavor) -> None:
+async def test_namespaces_are_separate(flavor: Flavor, transport: str) -> None:
     async with NacosDevServer(flavor=flavor) as server:
         async with NacosClient(
-            server.address, username="nacos", password="nacos", namespace="dev"
-        ) as client:
+            server.address, username="nacos", password="nacos", namespace="dev",
+            transport=transport,
+        ) as client:  # fmt: skip
             await client.config.publish("app", "dev value")
             await client.config.publish("app", "prod value", namespace="prod")
             assert await client.config.get("app") == "dev value"
@@ -84,10 +97,11 @@ async def test_bad_input_is_refused_before_any_request(call: dict[str, Any], mat
     args: dict[str, Any] = {"data_id": "app", "content": "x"} | call
     async with NacosDevServer(auth=False) as server:
         async with NacosClient(server.address) as client:
-            before = sum(server.stats.requests.values())
+            stats = server.stats
+            before = sum(stats.requests.values()) + sum(stats.grpc_requests.values())
             with pytest.raises(ValueError, match=match):
                 await client.config.publish(args.pop("data_id"), args.pop("content"), **args)
-            assert sum(server.stats.requests.values()) == before
+            assert sum(stats.requests.values()) + sum(stats.grpc_requests.values()) == before
 
 
 class AppSettings(BaseModel):
@@ -131,3 +145,21 @@ async def test_invalid_content_is_a_parse_error_with_the_validation_errors() -> 
 def test_properties_parser() -> None:
     text = "a=1\n! bang comment\nb : two words\nc=multi\\\n  line\nd\n"
     assert parse_properties(text) == {"a": "1", "b": "two words", "c": "multiline", "d": ""}
+
+
+async def test_a_huge_bad_value_is_quoted_cut_short() -> None:
+    """A 1 MB dataId is named in the error, not echoed whole."""
+    from nacos_async.testing import MockTransport, answer
+
+    client = NacosClient("nacos.test:8848", transport=MockTransport(lambda _: answer()))
+    huge = "x" * 1_000_000 + "/"
+    async with client:
+        for call in (
+            lambda: client.config.get(huge),
+            lambda: client.config.publish("ok", "x", group=huge),
+            lambda: client.naming.register_instance(huge, "10.0.0.1", 80),
+            lambda: client.naming.register_instance("svc", huge, 80),
+        ):
+            with pytest.raises(ValueError) as info:
+                await call()
+            assert len(str(info.value)) < 300, len(str(info.value))

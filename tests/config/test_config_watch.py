@@ -1,4 +1,6 @@
-"""Watching configs: latency, ordering, deletion, faults, batching and the MD5-poll budget."""
+"""Watching configs over HTTP: latency, ordering, deletion, faults, batching, MD5-poll budget.
+
+(Watching over gRPC push is tested in tests/grpc.)"""
 
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ from nacos_async.testing import (
 
 
 def client_for(server: NacosDevServer, **options: Any) -> NacosClient:
+    options.setdefault("transport", "http")  # long-poll and MD5 polling are what is tested
     options.setdefault("config_poll_interval", 0.05)
     options.setdefault("relogin_min_interval", 0)
     return NacosClient(server.address, username="nacos", password="nacos", **options)
@@ -217,3 +220,49 @@ async def test_initial_yields_the_current_value_first() -> None:
         await changes.aclose()
         # the last consumer left: nothing watched any more
         assert client.health().services["config"]["watched"] == 0
+
+
+async def test_a_burst_of_changes_is_read_at_once_and_each_delivered() -> None:
+    """Every changed key is read concurrently: each read here waits until all are in flight, so
+    reading one key after another would never finish."""
+    keys = [f"key-{i}" for i in range(5)]
+    configs = dict.fromkeys(keys, "old")
+    changed, all_reading = anyio.Event(), anyio.Event()
+    reading = reported = 0
+
+    async def handle(request: HttpRequest) -> Response:
+        nonlocal reading, reported
+        if request.path == "/v3/client/cs/config":
+            content = configs[(request.params or {})["dataId"]]
+            if content == "new":
+                reading += 1
+                if reading == len(keys):
+                    all_reading.set()
+                await all_reading.wait()
+            return answer(json={"code": 0, "data": {"content": content, "md5": md5_hex(content)}})
+        if (request.headers or {}).get("Long-Pulling-Timeout-No-Hangup") == "true":
+            return answer(text="")
+        if not reported:
+            await changed.wait()
+            reported += 1
+            return answer(text="".join(f"{key}%02DEFAULT_GROUP%01" for key in keys))
+        await anyio.Event().wait()  # held: nothing else changes
+        raise AssertionError("unreachable")
+
+    delivered: list[str] = []
+    every = anyio.Event()
+
+    def listener(change: ConfigChange) -> None:
+        delivered.append(change.data_id)
+        if len(delivered) == len(keys):
+            every.set()
+
+    client = NacosClient("nacos.test:8848", transport=MockTransport(handle))
+    async with client:
+        for key in keys:
+            await client.config.add_listener(key, listener)
+        configs.update(dict.fromkeys(keys, "new"))
+        changed.set()
+        with anyio.fail_after(10):
+            await every.wait()
+    assert sorted(delivered) == keys

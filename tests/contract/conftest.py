@@ -21,8 +21,6 @@ import pytest
 from nacos_async import NacosClient
 from nacos_async.testing import FLAVORS, Flavor, NacosDevCluster, NacosDevServer, flavor_traits
 
-from ..pending import mark_pending
-
 REAL_SERVER = os.environ.get("NACOS_TEST_SERVER")
 _CLIENT_AUTH = os.environ.get("NACOS_TEST_CLIENT_AUTH", "").strip().lower()
 
@@ -52,10 +50,6 @@ class Target:
         """A client without credentials (the stock Nacos 1.x-3.2 setup needs none for
         client APIs; 3.x admin APIs and 3.3 client APIs refuse it)."""
         return NacosClient(self.address, **options)  # type: ignore[arg-type]
-
-    def pending_on(self, request: pytest.FixtureRequest, *flavors: Flavor) -> None:
-        """On these dev flavors the test shows a client bug whose fix is pending."""
-        mark_pending(request, self.flavor in flavors)
 
 
 def unique(prefix: str) -> str:

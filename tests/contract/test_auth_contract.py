@@ -19,7 +19,7 @@ async def test_login_and_an_authed_call(target: Target) -> None:
             assert client.stats.logins == 1
 
 
-async def test_a_wrong_password_is_refused(target: Target, request: pytest.FixtureRequest) -> None:
+async def test_a_wrong_password_is_refused(target: Target) -> None:
     """3.x answers on port 8848 with a Spring 500 that does not say why: still a refusal."""
     if not target.username:
         pytest.skip("the target server runs without auth")

@@ -43,14 +43,11 @@ async def test_a_watch_sees_a_publish(target: Target) -> None:
     assert seen[-1] == "v2"
 
 
-async def test_publish_and_delete_without_credentials(
-    stock: Target, request: pytest.FixtureRequest
-) -> None:
-    """Nacos 3.x admin APIs need a token even with client auth off; 3.0/3.1 still serve the
-    open v1 API without one. So: use it where it exists, else say what to configure."""
-    stock.pending_on(request, "3.1")
+async def test_publish_and_delete_without_credentials(stock: Target) -> None:
+    """Over HTTP, Nacos 3.x admin APIs need a token even with client auth off; 3.0/3.1 still
+    serve the open v1 API without one. So: use it where it exists, else say what to configure."""
     data_id = unique("contract-anon")
-    async with stock.anonymous() as client:
+    async with stock.anonymous(transport="http") as client:
         try:
             await client.config.publish(data_id, "a: 1")
         except NacosAuthError as exc:
@@ -63,7 +60,23 @@ async def test_publish_and_delete_without_credentials(
         assert await client.config.get(data_id, default=None) is None
 
 
-async def test_get_without_credentials(stock: Target, request: pytest.FixtureRequest) -> None:
+async def test_publish_and_delete_without_credentials_over_grpc(stock: Target) -> None:
+    """Over gRPC config writes are client calls: open unless client auth is on, and then the
+    refusal says what to configure."""
+    pytest.importorskip("grpclib")
+    data_id = unique("contract-anon-grpc")
+    async with stock.anonymous(transport="grpc") as client:
+        if stock.client_auth:
+            with pytest.raises(NacosAuthError, match=GUIDANCE):
+                await client.config.publish(data_id, "a: 1")
+            return
+        await client.config.publish(data_id, "a: 1")
+        assert await client.config.get(data_id) == "a: 1"
+        await client.config.delete(data_id)
+        assert await client.config.get(data_id, default=None) is None
+
+
+async def test_get_without_credentials(stock: Target) -> None:
     """Client APIs are open unless client auth is on (the 3.3 default): then the refusal
     says what to configure."""
     async with stock.anonymous() as client:

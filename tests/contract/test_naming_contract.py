@@ -29,12 +29,9 @@ async def test_register_list_select_deregister(target: Target) -> None:
             await naming.select_instance(service)
 
 
-async def test_every_cluster_is_listed_when_none_is_named(
-    target: Target, request: pytest.FixtureRequest
-) -> None:
+async def test_every_cluster_is_listed_when_none_is_named(target: Target) -> None:
     """The v3 instance list answers only DEFAULT for a blank cluster: the client must find
     the other clusters itself (or use an API that lists all) on every version."""
-    target.pending_on(request, "3.1", "3.2", "3.3")
     service = unique("contract-clusters")
     async with target.client() as client:
         naming = client.naming
@@ -46,12 +43,9 @@ async def test_every_cluster_is_listed_when_none_is_named(
         assert [h.port for h in east] == [8081]
 
 
-async def test_list_services_keeps_to_the_group_asked_for(
-    target: Target, request: pytest.FixtureRequest
-) -> None:
+async def test_list_services_keeps_to_the_group_asked_for(target: Target) -> None:
     """The 3.x admin list reads groupNameParam (a substring), not groupName: the client must
     send what the server reads and keep exact-group results and counts for the caller."""
-    target.pending_on(request, "3.1", "3.2", "3.3")
     group = unique("CG")
     async with target.client() as client:
         naming = client.naming
@@ -62,10 +56,9 @@ async def test_list_services_keeps_to_the_group_asked_for(
         assert (page.count, page.names) == (1, ["orders"])
 
 
-async def test_update_instance(target: Target, request: pytest.FixtureRequest) -> None:
+async def test_update_instance(target: Target) -> None:
     """PUT /v1/ns/instance is an admin API in 3.0/3.1 (410) and gone in 3.2: on 3.x the
     client must use PUT /v3/admin/ns/instance."""
-    target.pending_on(request, "3.1", "3.2", "3.3")
     service = unique("contract-update")
     async with target.client() as client:
         naming = client.naming
@@ -75,7 +68,7 @@ async def test_update_instance(target: Target, request: pytest.FixtureRequest) -
         assert (host.weight, host.metadata) == (5.0, {"v": "2"})
 
 
-async def test_register_without_credentials(stock: Target, request: pytest.FixtureRequest) -> None:
+async def test_register_without_credentials(stock: Target) -> None:
     """Client APIs are open unless client auth is on (3.3's default): then the refusal says
     what to configure."""
     service = unique("contract-anon")
@@ -88,12 +81,9 @@ async def test_register_without_credentials(stock: Target, request: pytest.Fixtu
         assert [h.port for h in await client.naming.list_instances(service)] == [8080]
 
 
-async def test_list_services_without_credentials(
-    stock: Target, request: pytest.FixtureRequest
-) -> None:
+async def test_list_services_without_credentials(stock: Target) -> None:
     """The 3.x service list is an admin API (token needed by default); 3.0/3.1 still serve
     the open /v1/ns/service/list: use it there, else say what to configure."""
-    stock.pending_on(request, "3.1")
     async with stock.anonymous() as client:
         try:
             page = await client.naming.list_services(group=unique("CG"))
@@ -106,7 +96,7 @@ async def test_list_services_without_credentials(
 
 
 async def test_an_instance_registered_through_one_node_is_seen_on_every_node(
-    cluster: list[Target], request: pytest.FixtureRequest
+    cluster: list[Target],
 ) -> None:
     """v1 naming writes are Distro-forwarded to the responsible node and synced; v3 client
     writes are not (alibaba/nacos#14992). Where v1 is served (to 3.1) the client must use it;
@@ -114,7 +104,6 @@ async def test_an_instance_registered_through_one_node_is_seen_on_every_node(
     entry = cluster[0]
     if entry.flavor in ("3.2", "3.3"):
         pytest.skip("Nacos 3.2+: HTTP registration is not cluster-safe; gRPC is")
-    entry.pending_on(request, "3.1")
     service = unique("contract-distro")
     ports = list(range(8080, 8086))  # their ip:port hash to every node of a three-node cluster
     async with AsyncExitStack() as stack:

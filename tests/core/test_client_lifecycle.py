@@ -192,8 +192,8 @@ async def test_close_from_a_naming_subscriber_ends_closed() -> None:
     fake = FakeNacos()
     hosts = [[], [{"ip": "10.0.0.1", "port": 80}]]
     fake.route(
-        "GET", "/v3/client/ns/instance/list",
-        lambda _: answer(json={"code": 0, "data": hosts.pop(0) if len(hosts) > 1 else hosts[0]}),
+        "GET", "/v1/ns/instance/list",
+        lambda _: answer(json={"hosts": hosts.pop(0) if len(hosts) > 1 else hosts[0]}),
     )  # fmt: skip
     client = make_client(fake, naming_poll_interval=0.01)
     closed = asyncio.Event()

@@ -396,3 +396,66 @@ async def test_a_failing_login_is_raised_as_is_without_failing_over_the_api_serv
         with pytest.raises(NacosAuthError, match="login refused for user 'nacos'"):
             await c.request("GET", METRICS)
     assert c.stats.failovers == 0 and c.stats.retries == 0
+
+
+async def test_waiting_for_a_connection_slot_is_bounded_by_the_timeout() -> None:
+    clock = FakeClock(start=0.0)
+    release = asyncio.Event()
+    fake = FakeNacos()
+
+    async def hold(_: HttpRequest) -> Any:
+        await release.wait()
+        return answer(json={})
+
+    fake.route("GET", "/v1/slow", hold)
+    client = NacosClient("nacos.test:8848", pool_size=1, request_timeout=2, clock=clock,
+                         transport=fake.transport, rng=random.Random(0))  # fmt: skip
+    async with client:
+        holder = asyncio.create_task(client.request("GET", "/v1/slow"))
+        await clock.settle()
+        waiter = asyncio.create_task(client.request("GET", METRICS))
+        await clock.settle()
+        await clock.advance(2.1)
+        with pytest.raises(NacosTimeoutError, match="no free connection slot within 2s"):
+            await waiter
+        release.set()
+        await holder
+
+
+async def test_proxies_from_the_environment_are_used_only_with_trust_env(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seen: list[str] = []
+
+    async def proxy(request: web.Request) -> web.Response:
+        seen.append(str(request.url))  # a forward proxy gets the absolute URL
+        return web.json_response({"via": "proxy"})
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", proxy)
+    runner, port = await _serve(app)
+    try:
+        monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{port}")
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        async with NacosClient("nacos.invalid:8848", trust_env=True, max_attempts=1) as client:
+            response = await client.request("GET", METRICS)
+        assert response.json() == {"via": "proxy"}
+        assert seen == [f"http://nacos.invalid:8848/nacos{METRICS}"]
+        async with NacosClient("nacos.invalid:8848", max_attempts=1) as client:  # the default
+            with pytest.raises(NacosConnectionError):
+                await client.request("GET", METRICS)
+        assert len(seen) == 1
+    finally:
+        await runner.cleanup()
+
+
+async def test_a_password_that_cannot_be_encoded_never_reaches_the_error() -> None:
+    """A password read from a non-UTF-8 environment holds surrogates: the codec error's text
+    quotes it, so the login error must not."""
+    password = "pa\udcff-secret"
+    client = make_client(username="nacos", password=password)
+    with pytest.raises(NacosAuthError) as info:
+        await client.start()
+    assert "secret" not in str(info.value) and "\\udcff" not in str(info.value)
+    assert "UnicodeEncodeError" in str(info.value)

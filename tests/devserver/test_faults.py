@@ -211,3 +211,21 @@ async def test_unknown_control_is_404_with_list(
         assert "POST /__dev__/rotate-secret" in (await resp.json())["known"]
     async with http.post(f"http://{server.address}/__dev__/latency") as resp:
         assert resp.status == 400
+
+
+async def test_a_gzip_bomb_is_a_small_body_that_inflates_to_the_size_asked() -> None:
+    import aiohttp
+
+    async with NacosDevServer(auth=False) as server:
+        server.serve_gzip_bomb(1, inflated=8 << 20, path="/v1/cs/configs")
+        async with aiohttp.ClientSession() as http:
+            url = f"{server.url}/v1/cs/configs?dataId=a&group=G"
+            async with http.get(url, auto_decompress=False) as raw:
+                compressed = await raw.read()
+                assert raw.headers["Content-Encoding"] == "gzip"
+            async with http.get(url) as again:  # one bomb only: back to normal answers
+                assert again.status == 404
+        assert len(compressed) < 64 * 1024
+        import gzip
+
+        assert len(gzip.decompress(compressed)) == 8 << 20

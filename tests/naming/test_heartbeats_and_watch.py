@@ -242,3 +242,20 @@ async def test_an_instance_added_while_the_scheduler_sleeps_long_beats_on_time()
             await clock.advance(5.0)
             await clock.settle()
             assert beats.count == 3
+
+
+@pytest.mark.parametrize("interval", [0.2, 2.0])
+async def test_the_heartbeat_interval_setting_applies_to_every_v3_beat(interval: float) -> None:
+    """v3 beat answers name no interval: the setting holds for every beat, not just the first
+    (and a short one runs)."""
+    clock = FakeClock()
+    async with NacosDevServer(flavor="3.2", clock=clock, auth=False) as server:
+        async with NacosClient(server.address, clock=clock, heartbeat_interval=interval) as client:
+            beats = EventCounter(client, "heartbeat")
+            await client.naming.register_instance("orders", "10.0.0.5", 8080)
+            await clock.settle()
+            for n in range(1, 6):
+                await clock.advance(interval)
+                await beats.wait_for(n)
+            assert beats.count == 5  # one per interval, no more
+            assert client.stats.heartbeat_failures == 0

@@ -13,11 +13,8 @@ from nacos_async.naming import Instance
 from nacos_async.naming.select import weighted_choice
 from nacos_async.testing import FLAVORS, Flavor, NacosDevServer
 
-from ..pending import V3_FLAVORS, flavors
 
-
-# 3.x: the v3 list answers DEFAULT only when no cluster is named, so "east" is missed
-@pytest.mark.parametrize("flavor", flavors(pending=V3_FLAVORS))
+@pytest.mark.parametrize("flavor", FLAVORS)
 async def test_round_trip_with_metadata_weights_and_clusters(flavor: Flavor) -> None:
     async with NacosDevServer(flavor=flavor) as server:
         async with NacosClient(server.address, username="nacos", password="nacos") as client:

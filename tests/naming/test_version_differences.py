@@ -1,8 +1,4 @@
-"""Naming against what each Nacos version really answers (issue 15), through the public API.
-
-Tests marked ``pending_fix`` show a client bug against the flavor that has it; they are written
-as the client should behave and fail until the fix lands.
-"""
+"""Naming against what each Nacos version really answers (issue 15), through the public API."""
 
 from __future__ import annotations
 
@@ -12,7 +8,6 @@ import pytest
 from nacos_async import NacosApiUnavailableError, NacosAuthError, NacosClient, NacosNotFoundError
 from nacos_async.testing import FLAVORS, FakeClock, Flavor, NacosDevCluster, NacosDevServer
 
-from ..pending import V3_FLAVORS, flavors, pending_fix
 from .helpers import EventCounter
 
 GUIDANCE = r"(?i)username"  # a refusal must say what to configure
@@ -28,7 +23,7 @@ def on_server(server: NacosDevServer, service: str = "orders") -> dict[tuple[str
 
 
 # ----- 1. every cluster when none is named --------------------------------------------------------
-@pytest.mark.parametrize("flavor", flavors(pending=V3_FLAVORS))
+@pytest.mark.parametrize("flavor", FLAVORS)
 async def test_list_instances_without_clusters_lists_every_cluster(flavor: Flavor) -> None:
     async with NacosDevServer(flavor=flavor) as server, admin(server) as client:
         naming = client.naming
@@ -41,7 +36,7 @@ async def test_list_instances_without_clusters_lists_every_cluster(flavor: Flavo
         assert sorted(h.ip for h in two) == ["10.0.0.6", "10.0.0.7"]
 
 
-@pytest.mark.parametrize("flavor", flavors(pending=V3_FLAVORS))
+@pytest.mark.parametrize("flavor", FLAVORS)
 async def test_select_instance_finds_an_instance_outside_the_default_cluster(
     flavor: Flavor,
 ) -> None:
@@ -50,7 +45,7 @@ async def test_select_instance_finds_an_instance_outside_the_default_cluster(
         assert (await client.naming.select_instance("orders")).ip == "10.0.0.6"
 
 
-@pytest.mark.parametrize("flavor", flavors(pending=V3_FLAVORS))
+@pytest.mark.parametrize("flavor", FLAVORS)
 async def test_watch_without_clusters_reports_every_cluster(flavor: Flavor) -> None:
     async with NacosDevServer(flavor=flavor) as server, admin(server) as client:
         await client.naming.register_instance("orders", "10.0.0.5", 8080)
@@ -61,8 +56,68 @@ async def test_watch_without_clusters_reports_every_cluster(flavor: Flavor) -> N
                 break
 
 
+@pytest.mark.parametrize("flavor", FLAVORS)
+async def test_listing_a_service_that_does_not_exist_is_empty(flavor: Flavor) -> None:
+    async with NacosDevServer(flavor=flavor) as server, admin(server) as client:
+        assert await client.naming.list_instances("nobody-home") == []
+        assert await client.naming.list_instances("nobody-home", clusters=["east"]) == []
+
+
+@pytest.mark.parametrize("flavor", ["3.2", "3.3"])
+async def test_on_32_a_cluster_appearing_later_is_listed(flavor: Flavor) -> None:
+    """The cluster names are read on every list, not once: a new cluster shows up at once."""
+    async with NacosDevServer(flavor=flavor) as server, admin(server) as client:
+        naming = client.naming
+        await naming.register_instance("orders", "10.0.0.5", 8080, cluster="east")
+        assert [h.cluster_name for h in await naming.list_instances("orders")] == ["east"]
+        await naming.register_instance("orders", "10.0.0.6", 8080, cluster="west")
+        listed = sorted(h.cluster_name for h in await naming.list_instances("orders"))
+        assert listed == ["east", "west"]
+
+
+async def test_without_credentials_on_32_lists_show_default_only_and_say_so(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The cluster names come from an admin API, which needs a token even with client auth
+    off: without credentials a list shows DEFAULT (what the v3 client API answers), warns once,
+    tells health(), and never asks the refusing admin API again. Named clusters still work."""
+    async with NacosDevServer(flavor="3.2", auth=False) as server:
+        async with NacosClient(server.address) as client:
+            naming = client.naming
+            await naming.register_instance("orders", "10.0.0.5", 8080)
+            await naming.register_instance("orders", "10.0.0.6", 8080, cluster="east")
+            for _ in range(2):
+                assert [h.ip for h in await naming.list_instances("orders")] == ["10.0.0.5"]
+            east = await naming.list_instances("orders", clusters=["east"])
+            assert [h.ip for h in east] == ["10.0.0.6"]
+            assert server.stats.requests["GET /v3/admin/ns/service"] == 1
+            warnings = [r.message for r in caplog.records if r.levelname == "WARNING"]
+            assert [m for m in warnings if "DEFAULT cluster only" in m] == [warnings[0]]
+            naming_health = client.health().services["naming"]
+            assert "DEFAULT cluster only" in naming_health["instance_lists"]
+
+
+@pytest.mark.parametrize("flavor", FLAVORS)
+async def test_naming_speaks_v1_where_served_and_probes_it_once_where_not(flavor: Flavor) -> None:
+    """v1 on 1.x-3.1 (Distro-forwarded, every cluster, exact groups); on 3.2+ the first naming
+    call finds v1 gone (501) and the client remembers it."""
+    async with NacosDevServer(flavor=flavor) as server, admin(server) as client:
+        naming = client.naming
+        await naming.register_instance("orders", "10.0.0.5", 8080)
+        await naming.list_instances("orders")
+        await naming.list_services()
+        await naming.deregister_instance("orders", "10.0.0.5", 8080)
+    requests = server.stats.requests
+    v1 = sum(n for route, n in requests.items() if " /v1/ns/" in route)
+    v3 = sum(n for route, n in requests.items() if " /v3/client/ns/" in route)
+    if flavor in ("2.x", "3.1"):
+        assert (v1, v3) == (4, 0)
+    else:
+        assert (v1, v3, server.stats.statuses[501]) == (1, 3, 1)
+
+
 # ----- 2. list_services keeps to the group asked for ----------------------------------------------
-@pytest.mark.parametrize("flavor", flavors(pending=V3_FLAVORS))
+@pytest.mark.parametrize("flavor", FLAVORS)
 async def test_list_services_keeps_to_the_group_asked_for(flavor: Flavor) -> None:
     async with NacosDevServer(flavor=flavor) as server, admin(server) as client:
         naming = client.naming
@@ -75,8 +130,32 @@ async def test_list_services_keeps_to_the_group_asked_for(flavor: Flavor) -> Non
         assert (page.count, page.names) == (1, ["billing"])
 
 
+async def test_list_services_on_32_reads_every_page_of_the_group() -> None:
+    """The admin list counts every regex match; the client reads them all (500 a page), keeps
+    the exact group and pages the result itself."""
+    async with NacosDevServer(flavor="3.2") as server, admin(server) as client:
+        for i in range(520):
+            server.create_service(f"svc-{i:03d}", group="G")
+        for i in range(30):
+            server.create_service(f"other-{i:02d}", group="G2")
+        page = await client.naming.list_services(group="G", page=6, page_size=100)
+        assert (page.count, page.names) == (520, [f"svc-{i:03d}" for i in range(500, 520)])
+        assert server.stats.requests["GET /v3/admin/ns/service/list"] == 2
+
+
+async def test_list_services_on_32_asks_for_the_group_quoted() -> None:
+    """A group is a regular expression to the server: "a.b" unquoted would match "aXb" too."""
+    async with NacosDevServer(flavor="3.2") as server, admin(server) as client:
+        for i in range(600):
+            server.create_service(f"svc-{i:03d}", group="aXb")
+        server.create_service("orders", group="a.b")
+        page = await client.naming.list_services(group="a.b")
+        assert (page.count, page.names) == (1, ["orders"])
+        assert server.stats.requests["GET /v3/admin/ns/service/list"] == 1  # one match, one page
+
+
 # ----- 3. a 3.x cluster: HTTP registration and Distro ---------------------------------------------
-@pytest.mark.parametrize("flavor", flavors(pending=["3.1"], among=["2.x", "3.1"]))
+@pytest.mark.parametrize("flavor", ["2.x", "3.1"])
 async def test_registration_and_heartbeats_reach_every_node_of_the_cluster(
     flavor: Flavor,
 ) -> None:
@@ -115,7 +194,6 @@ async def test_http_registration_on_32_reaches_only_the_node_it_was_sent_to(
 
 
 # ----- 4. default auth on 3.x and update_instance -------------------------------------------------
-@pending_fix
 async def test_list_services_without_credentials_on_31_uses_the_open_v1_api() -> None:
     async with NacosDevServer(flavor="3.1", auth=False) as server:  # as 3.1 ships
         async with NacosClient(server.address) as client:
@@ -134,7 +212,7 @@ async def test_list_services_without_credentials_on_32_says_what_to_configure(
                 await client.naming.list_services()
 
 
-@pytest.mark.parametrize("flavor", flavors(pending=V3_FLAVORS))
+@pytest.mark.parametrize("flavor", FLAVORS)
 async def test_update_instance(flavor: Flavor) -> None:
     """v1 PUT is an admin API in 3.0/3.1 (410) and gone in 3.2 (501): use the v3 admin PUT."""
     async with NacosDevServer(flavor=flavor) as server, admin(server) as client:
@@ -143,6 +221,17 @@ async def test_update_instance(flavor: Flavor) -> None:
         await naming.update_instance("orders", "10.0.0.5", 8080, weight=5, metadata={"v": "2"})
         (host,) = await naming.list_instances("orders")
         assert (host.weight, host.metadata) == (5.0, {"v": "2"})
+
+
+@pytest.mark.parametrize("flavor", ["3.1", "3.2"])
+async def test_update_instance_without_credentials_says_what_to_configure(flavor: Flavor) -> None:
+    """No open twin: v1 PUT is an admin API on 3.0/3.1 (410) and gone on 3.2."""
+    async with NacosDevServer(flavor=flavor, auth=False) as server:  # client auth off
+        async with NacosClient(server.address) as client:
+            await client.naming.register_instance("orders", "10.0.0.5", 8080)
+            with pytest.raises(NacosAuthError, match=GUIDANCE):
+                await client.naming.update_instance("orders", "10.0.0.5", 8080, weight=5)
+        assert server.stats.requests["PUT /v1/ns/instance"] == 0
 
 
 # ----- 5. 3.3: client auth on by default ----------------------------------------------------------

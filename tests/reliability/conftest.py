@@ -16,11 +16,11 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     write("")
     write("fault matrix (workload: concurrent config reads, a watcher, a heartbeating instance)")
     write(
-        f"{'fault':<36} {'result':<6} {'reads':>6} {'caller errors':>13} {'watcher':>9} {'instance':>9} {'logins':>6} {'replays':>7}"
+        f"{'fault':<48} {'result':<6} {'reads':>6} {'caller errors':>13} {'watcher':>9} {'instance':>9} {'logins':>6} {'replays':>7}"
     )
     for fault, row in MATRIX.items():
         write(
-            f"{fault:<36} {row['result']:<6} {row['reads']:>6} {row['errors']:>13} "
+            f"{fault:<48} {row['result']:<6} {row['reads']:>6} {row['errors']:>13} "
             f"{row['watcher']:>9} {row['instance']:>9} {row['logins']:>6} {row['replays']:>7}"
         )
 

@@ -4,6 +4,8 @@ Workload in every cell: readers getting a config concurrently, a watcher on it, 
 instance with heartbeats. Invariants: no caller error where a retry or failover could succeed
 (else a typed error within the deadline), the watcher converges to the server's content, the
 instance is (back) on the server, and the client's background loops are still running.
+Config travels over HTTP (2.x long-poll, 3.3 MD5 polling) or gRPC (3.3 push); the gRPC rows also
+take the gRPC fault switches.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from nacos_async import NacosClient, NacosError
 from nacos_async.testing import Flavor, NacosDevServer
 
 SECRET = base64.b64encode(b"fault-matrix-shared-secret-key-32b!").decode()
-MATRIX_FLAVORS: list[Flavor] = ["2.x", "3.3"]  # v1 long-poll + v1 naming / v3 with MD5 polling
+# (flavor, config transport): v1 long-poll + v1 naming / v3 with MD5 polling / v3 with gRPC push
+SETUPS: list[tuple[Flavor, str]] = [("2.x", "http"), ("3.3", "http"), ("3.3", "grpc")]
 
 
 @dataclass
@@ -50,7 +53,12 @@ class Cell:
 
 @asynccontextmanager
 async def workload(
-    tmp_path: Path, flavor: Flavor = "2.x", servers: int = 1, ttl: int = 60, **options: Any
+    tmp_path: Path,
+    flavor: Flavor = "2.x",
+    servers: int = 1,
+    ttl: int = 60,
+    transport: str = "http",
+    **options: Any,
 ) -> AsyncIterator[Cell]:
     async with AsyncExitStack() as stack:
         nodes = [await stack.enter_async_context(NacosDevServer(flavor=flavor, token_ttl=ttl, secret_key=SECRET,
@@ -60,7 +68,8 @@ async def workload(
         settings: dict[str, Any] = {"relogin_min_interval": 0, "request_timeout": 1.0,
                                     "max_attempts": servers + 2, "retry_backoff": 0.05,
                                     "long_poll_timeout": 10, "config_poll_interval": 0.2,
-                                    "snapshot_dir": str(tmp_path)} | options  # fmt: skip
+                                    "snapshot_dir": str(tmp_path), "transport": transport,
+                                    } | options  # fmt: skip
         client = NacosClient(
             ",".join(n.address for n in nodes), username="nacos", password="nacos", **settings
         )
@@ -137,6 +146,51 @@ async def login_down_for_a_while(cell: Cell) -> None:
     assert cell.client.stats.login_failures >= 1 and cell.client.stats.logins >= 2
 
 
+async def ttl_shrinks_on_a_forced_login(cell: Cell) -> None:
+    """3,600 s tokens, then a forced login answers 3 s: the background renews from then on."""
+    cell.servers[0].set_token_ttl(3)
+    cell.servers[0].expire_tokens()
+    before = cell.client.stats
+    await anyio.sleep(7)  # two short lifetimes and more
+    after = cell.client.stats
+    assert after.proactive_refreshes - before.proactive_refreshes >= 2
+    assert after.forced_logins - before.forced_logins <= 1
+
+
+async def login_outage_of_several_lifetimes(cell: Cell) -> None:
+    """Logins fail for 6 s with 2 s tokens; once they work again, readers recover within the
+    login retry cap (5 s), and the outage caused no login storm."""
+    login = "/v3/auth" if cell.servers[0].traits.v3 else "/v1/auth"
+    cell.servers[0].fail_next(100_000, 503, path=login)
+    failures_before = cell.client.stats.login_failures
+    await anyio.sleep(6)
+    cell.servers[0].faults.clear()
+    back = time.monotonic()
+    reads = cell.reads
+    with anyio.fail_after(5 + 1.5):
+        while cell.reads <= reads:
+            cell.progressed = anyio.Event()
+            await cell.progressed.wait()
+    assert time.monotonic() - back <= 5 + 1.5
+    attempts = cell.client.stats.login_failures - failures_before
+    assert attempts <= 6 * 3, attempts  # a bounded probe rate, not one login per read
+
+
+async def gzip_bombs(cell: Cell) -> None:
+    """Config reads answered by 250 KB gzip bodies that inflate to 256 MiB: each is refused while
+    it inflates past max_response_bytes (1 MiB here; a typed error, memory bounded by it),
+    then reads are served again."""
+    import resource
+
+    config = "/v3/client/cs/config" if cell.servers[0].traits.v3 else "/v1/cs/configs"
+    peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    cell.servers[0].serve_gzip_bomb(20, path=config, inflated=256 << 20)
+    await anyio.sleep(1)
+    grown_mib = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak_before) / 1024
+    assert grown_mib < 100, grown_mib  # not even one bomb inflated: reads stop at 1 MiB
+    assert any(type(e).__name__ == "NacosProtocolError" for e in cell.errors)
+
+
 async def burst_503(cell: Cell) -> None:
     cell.servers[0].fail_next(10, 503)
     await anyio.sleep(0.5)
@@ -180,12 +234,66 @@ async def one_of_three_down(cell: Cell) -> None:
     await anyio.sleep(2)
 
 
+async def grpc_streams_ended(cell: Cell) -> None:
+    cell.servers[0].grpc.end_streams()  # completed with OK, TCP closed: as Nacos closes one
+
+
+async def grpc_streams_reset(cell: Cell) -> None:
+    cell.servers[0].grpc.reset_streams()
+
+
+async def grpc_connections_dropped(cell: Cell) -> None:
+    for _ in range(3):
+        cell.servers[0].grpc.close_connections()
+        await anyio.sleep(0.2)
+
+
+async def grpc_connect_reset(cell: Cell) -> None:
+    await cell.servers[0].grpc.connect_reset()
+
+
+async def grpc_starting_window(cell: Cell) -> None:
+    """A restart's "server is starting" window: connections refused, unary calls answered 300."""
+    cell.servers[0].grpc.set_starting(1.5)
+    cell.servers[0].grpc.end_streams()
+    await anyio.sleep(2)
+
+
+async def grpc_pushes_lost(cell: Cell) -> None:
+    cell.servers[0].grpc.drop_pushes()
+    cell.publish("while pushes are lost")
+    await anyio.sleep(1)
+    cell.servers[0].grpc.drop_pushes(False)  # the server's push retry delivers it
+
+
+async def grpc_unregistered(cell: Cell) -> None:
+    """The server forgets the connection (TCP stays up): requests get 301."""
+    for connection in cell.servers[0].grpc.connections:
+        cell.servers[0].grpc.unregister(connection)
+
+
+GRPC_CELLS: dict[str, tuple[Fault, dict[str, Any]]] = {
+    "gRPC stream ended with OK": (grpc_streams_ended, {}),
+    "gRPC stream reset": (grpc_streams_reset, {}),
+    "gRPC TCP connections dropped": (grpc_connections_dropped, {}),
+    "gRPC ConnectResetRequest": (grpc_connect_reset, {}),
+    "gRPC server starting (1.5 s)": (grpc_starting_window, {"errors_allowed": True}),
+    "gRPC pushes lost (1 s)": (grpc_pushes_lost, {}),
+    "gRPC connection unregistered (301)": (grpc_unregistered, {}),
+}
+
 CELLS: dict[str, tuple[Fault, dict[str, Any]]] = {
     "secret rotation": (rotate, {}),
     "token expiry": (expire, {}),
     "TTL change": (ttl_change, {}),
     "login failing for a while": (login_down_for_a_while, {"ttl": 6}),
+    "TTL shrinking on a forced login": (ttl_shrinks_on_a_forced_login, {"ttl": 3600}),
+    "login outage of several lifetimes": (
+        login_outage_of_several_lifetimes,
+        {"ttl": 2, "errors_allowed": True},
+    ),
     "503 burst": (burst_503, {}),
+    "gzip bombs": (gzip_bombs, {"errors_allowed": True, "max_response_bytes": 1 << 20}),
     "connection resets": (connection_resets, {}),
     "paused server (2 s)": (pause, {"errors_allowed": True}),
     "restart losing state": (restart_losing_state, {}),
@@ -195,15 +303,23 @@ CELLS: dict[str, tuple[Fault, dict[str, Any]]] = {
 }
 
 
-@pytest.mark.parametrize("flavor", MATRIX_FLAVORS)
-@pytest.mark.parametrize("name", list(CELLS))
+HTTP_ONLY = {"gzip bombs"}  # gRPC messages are not compressed; their size limit has own tests
+CASES = [
+    (name, flavor, transport)
+    for name in CELLS
+    for flavor, transport in SETUPS
+    if transport == "http" or name not in HTTP_ONLY
+] + [(name, "3.3", "grpc") for name in GRPC_CELLS]
+
+
+@pytest.mark.parametrize(("name", "flavor", "transport"), CASES)
 async def test_fault_cell(
-    name: str, flavor: Flavor, tmp_path: Path, matrix: dict[str, dict[str, Any]]
+    name: str, flavor: Flavor, transport: str, tmp_path: Path, matrix: dict[str, dict[str, Any]]
 ) -> None:
-    fault, options = CELLS[name]
+    fault, options = (CELLS | GRPC_CELLS)[name]
     options = dict(options)
     errors_allowed = options.pop("errors_allowed", False)
-    async with workload(tmp_path, flavor, **options) as cell:
+    async with workload(tmp_path, flavor, transport=transport, **options) as cell:
         await fault(cell)
         cell.publish("after")
         converged = await converge(cell, "after")
@@ -217,7 +333,7 @@ async def test_fault_cell(
                 await cell.progressed.wait()
         client = cell.client
         stats = client.stats
-    matrix[f"{name} ({flavor})"] = {
+    matrix[f"{name} ({flavor}, {transport})"] = {
         "result": "pass" if converged and back and (errors_allowed or not cell.errors) else "FAIL",
         "reads": cell.reads,
         "errors": len(cell.errors),
@@ -234,11 +350,11 @@ async def test_fault_cell(
         assert cell.errors == [], f"{name}: {cell.errors[:2]}"
 
 
-@pytest.mark.parametrize("flavor", MATRIX_FLAVORS)
+@pytest.mark.parametrize(("flavor", "transport"), SETUPS)
 async def test_all_servers_down_serves_snapshots_then_converges(
-    flavor: Flavor, tmp_path: Path, matrix: dict[str, dict[str, Any]]
+    flavor: Flavor, transport: str, tmp_path: Path, matrix: dict[str, dict[str, Any]]
 ) -> None:
-    async with workload(tmp_path, flavor, servers=2) as cell:
+    async with workload(tmp_path, flavor, servers=2, transport=transport) as cell:
         for server in cell.servers:
             await server.pause()
         started = time.monotonic()
@@ -252,10 +368,49 @@ async def test_all_servers_down_serves_snapshots_then_converges(
         converged = await converge(cell, "after")
         errors = len(cell.errors)
         stats = cell.client.stats
-    matrix[f"all servers down, then back ({flavor})"] = {
+    matrix[f"all servers down, then back ({flavor}, {transport})"] = {
         "result": "pass" if converged and errors == 0 else "FAIL", "reads": cell.reads,
         "errors": errors, "watcher": "converged" if converged else "stale", "instance": "-",
         "logins": stats.logins, "replays": stats.replays,
     }  # fmt: skip
     assert converged
     assert errors == 0  # readers were served from the snapshot throughout
+
+
+@pytest.mark.parametrize(("flavor", "transport"), SETUPS)
+async def test_close_from_a_config_listener(
+    flavor: Flavor, transport: str, tmp_path: Path, matrix: dict[str, dict[str, Any]]
+) -> None:
+    """A listener that closes the client: close() ends within its timeout, with no busy loop,
+    and the client ends closed."""
+    import resource
+
+    closed = anyio.Event()
+    async with workload(tmp_path, flavor, transport=transport) as cell:
+        client = cell.client
+
+        async def on_change(change: object) -> None:
+            if getattr(change, "content", None) == "close now":
+                await client.close(timeout=2)
+                closed.set()
+
+        await client.config.add_listener("matrix", on_change)
+        cpu = resource.getrusage(resource.RUSAGE_SELF)
+        started = time.monotonic()
+        cell.publish("close now")
+        with anyio.fail_after(10):
+            await closed.wait()
+        took = time.monotonic() - started
+        used = resource.getrusage(resource.RUSAGE_SELF)
+        busy = (used.ru_utime + used.ru_stime) - (cpu.ru_utime + cpu.ru_stime)
+        state = client.health().state
+        stats = client.stats
+    matrix[f"close() from a listener ({flavor}, {transport})"] = {
+        "result": "pass" if state == "closed" and took < 5 else "FAIL", "reads": cell.reads,
+        "errors": 0, "watcher": "-", "instance": "deregistered", "logins": stats.logins,
+        "replays": stats.replays,
+    }  # fmt: skip
+    assert state == "closed"
+    assert took < 5, took
+    assert busy < took + 1.0, (busy, took)  # not spinning a core
+    assert all(isinstance(e, NacosError) for e in cell.errors)  # readers see typed errors

@@ -5,7 +5,7 @@ from __future__ import annotations
 import aiohttp
 import pytest
 
-from nacos_async.testing import FakeClock, NacosDevServer
+from nacos_async.testing import FakeClock, NacosDevCluster, NacosDevServer
 from nacos_async.testing._config_store import md5_hex
 
 from .._helpers import login
@@ -132,6 +132,22 @@ async def test_push_on_http_publish_and_delete(
         server.publish_config("unrelated", "x")
         await server.grpc.wait_until(lambda: server.stats.grpc_pushes["acked"] == 2)
         assert client.no_push_queued()
+
+
+async def test_a_cluster_pushes_a_shared_config_change_to_listeners_on_every_node() -> None:
+    async with NacosDevCluster(3, auth=False) as cluster:
+        first, second, third = cluster.nodes
+        async with await connected(second, module="config") as on_second, \
+                await connected(third, module="config") as on_third:  # fmt: skip
+            for client in (on_second, on_third):
+                await client.ok("ConfigBatchListenRequest", {"configListenContexts": [key()]})
+            first.publish_config("app.yaml", "v1")  # the nodes share one config store
+            for client in (on_second, on_third):
+                push = (await client.next_push("ConfigChangeNotifyRequest")).json()
+                assert push["dataId"] == "app.yaml"
+            await second.grpc.wait_until(lambda: second.stats.grpc_pushes["acked"] == 1)
+            await third.grpc.wait_until(lambda: third.stats.grpc_pushes["acked"] == 1)
+            assert first.stats.grpc_pushes["sent"] == 0  # nobody listens on the first node
 
 
 async def test_unacked_push_is_retried_on_the_server_clock_and_drops_are_counted() -> None:
