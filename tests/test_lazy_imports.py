@@ -12,6 +12,8 @@ LAZY = [
     "tomllib",
     "yaml",
     "opentelemetry",
+    "grpclib",
+    "nacos_async.grpc",
     "nacos_async.config",
     "nacos_async.naming",
     "nacos_async.integrations",
