@@ -10,14 +10,16 @@ from __future__ import annotations
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nacos_async.api_version import ApiVersions
 from nacos_async.background import Supervisor
 from nacos_async.clock import Clock
 from nacos_async.events import Events
 from nacos_async.response import Send
-from nacos_async.settings import NacosSettings
+
+if TYPE_CHECKING:
+    from nacos_async.settings import NacosSettings
 
 Closer = Callable[[], Awaitable[None]]
 HealthProbe = Callable[[], dict[str, Any]]

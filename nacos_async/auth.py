@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping
 from typing import Literal
 
 from nacos_async.errors import NacosAuthError, NacosPermissionError
@@ -60,10 +60,27 @@ class AuthPolicy:
         self.signer = signer
         self.placement = placement
         self._events = events
+        self._bearer: tuple[Token, dict[str, str]] | None = None
 
-    def flow(self, path: str, deadline: float = math.inf) -> AuthFlow | None:
-        """The token dealings of one request, or None when the client does not log in."""
-        return AuthFlow(self, self.tokens, path, deadline) if self.tokens is not None else None
+    def flow(
+        self, path: str, deadline: float = math.inf, *, sent: Token | None = None
+    ) -> AuthFlow | None:
+        """The token dealings of one request, or None when the client does not log in.
+
+        ``sent``: the token the request already sent (taken with ``token_now`` on the fast
+        path), when the flow is made only once it is needed, at a refusal.
+        """
+        if self.tokens is None:
+            return None
+        flow = AuthFlow(self, self.tokens, path, deadline)
+        flow.sent = sent
+        return flow
+
+    def token_now(self) -> Token | None:
+        """The fast path of ``AuthFlow.token_now`` for a request that has no flow yet: the token
+        to send now, or None (no login configured, or wait for one: make the flow then)."""
+        tokens = self.tokens
+        return tokens.usable() if tokens is not None else None
 
     def put_http(
         self, token: Token, headers: MutableMapping[str, str], params: MutableMapping[str, str]
@@ -72,6 +89,14 @@ class AuthPolicy:
             headers["Authorization"] = "Bearer " + token.value
         else:
             params["accessToken"] = token.value
+
+    def bearer_headers(self, token: Token) -> Mapping[str, str]:
+        """The headers of a request that carries nothing but the token: one mapping per token,
+        shared by every such request (the transport copies it, never changes it)."""
+        cached = self._bearer
+        if cached is None or cached[0] is not token:
+            cached = self._bearer = (token, {"Authorization": "Bearer " + token.value})
+        return cached[1]
 
     @staticmethod
     def put_grpc(token: Token, headers: MutableMapping[str, str]) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 logger = logging.getLogger("nacos_async")
 logger.addHandler(logging.NullHandler())  # a library logs only where the app asks it to
@@ -52,6 +52,15 @@ class Event:
 EventHook = Callable[[Event], None]
 
 
+class Metrics(Protocol):
+    """A metrics recorder (``telemetry.py``): fed the events only while ``active()``, so that a
+    process with no meter provider configured pays nothing per request."""
+
+    def active(self) -> bool: ...
+
+    def __call__(self, event: Event) -> None: ...
+
+
 class Kind(NamedTuple):
     """How one event kind is counted, logged and measured."""
 
@@ -83,11 +92,13 @@ _UNLISTED = Kind(None, logging.DEBUG)  # other kinds are only passed to hooks (a
 
 
 class Events:
-    """Counts, logs and forwards events to hooks; a raising hook is logged, never propagated."""
+    """Counts, logs and forwards events to hooks and metrics; a raising hook is logged, never
+    propagated."""
 
     def __init__(self) -> None:
         self.stats = ClientStats()
         self._hooks: list[EventHook] = []
+        self.metrics: Metrics | None = None
 
     def add_hook(self, hook: EventHook) -> None:
         self._hooks.append(hook)
@@ -96,8 +107,12 @@ class Events:
         self._hooks.remove(hook)
 
     def wants(self, kind: str) -> bool:
-        """True when an event of ``kind`` would be logged or seen by a hook (else just count)."""
-        return bool(self._hooks) or logger.isEnabledFor(KINDS.get(kind, _UNLISTED).level)
+        """True when an event of ``kind`` would be logged, seen by a hook or measured (else the
+        caller just counts it, building nothing)."""
+        if self._hooks or logger.isEnabledFor(KINDS.get(kind, _UNLISTED).level):
+            return True
+        metrics = self.metrics
+        return metrics is not None and metrics.active()
 
     def count(self, kind: str) -> None:
         """Bump the counter of ``kind`` without building an event (the hot path)."""
@@ -112,10 +127,18 @@ class Events:
         if logger.isEnabledFor(level):
             detail = " ".join(f"{k}={v}" for k, v in attrs.items())
             logger.log(level, "%s %s", kind, detail)
-        if self._hooks:
+        metrics = self.metrics
+        measured = metrics is not None and metrics.active()
+        if self._hooks or measured:
             event = Event(kind, attrs)
             for hook in list(self._hooks):
                 try:
                     hook(event)
                 except Exception:
                     logger.exception("event hook %r failed on %s", hook, kind)
+            if measured:
+                assert metrics is not None
+                try:
+                    metrics(event)
+                except Exception:
+                    logger.exception("recording metrics failed on %s", kind)

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-
-from pydantic import SecretStr
+from typing import TYPE_CHECKING
 
 from nacos_async.api_version import ApiVersions
 from nacos_async.errors import NacosAuthError
 from nacos_async.response import Response, Send
+
+if TYPE_CHECKING:
+    from pydantic import SecretStr
 
 LOGIN_V3 = "/v3/auth/user/login"
 LOGIN_V1 = "/v1/auth/users/login"

@@ -4,21 +4,23 @@
   between them) is bounded by its timeout; the ``NacosTimeoutError`` says what it waited for.
 - Servers: sticky on the current one; connection errors, timeouts and 5xx (but never a refused
   login) move to the next server and retry with backoff, up to ``max_attempts`` in all.
-- Auth: the ``AuthFlow`` of ``auth.py`` gives the token right before sending, after a slot is
-  held (the slot semaphore is the pool size, so aiohttp never queues a request holding a stale
-  token), and decides what a 401/403 means. This module only calls it.
+- Auth: the ``AuthPolicy``/``AuthFlow`` of ``auth.py`` give the token right before sending,
+  after a slot is held (the slot semaphore is the pool size, so aiohttp never queues a request
+  holding a stale token), and decide what a 401/403 means. This module only calls them; a
+  request makes its ``AuthFlow`` only when it must wait for a login or meets a refusal.
 - The answer comes from an ``HttpTransport`` (aiohttp, or a mock in tests).
 """
 
 from __future__ import annotations
 
-import asyncio
 import math
 import random
 from collections.abc import Container, Mapping
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from nacos_async._binding import Binding
+from nacos_async._slots import Slots
 from nacos_async.auth import REFUSAL_STATUSES, AuthFlow, AuthPolicy, MakeError
 from nacos_async.backoff import Backoff
 from nacos_async.clock import Clock, within
@@ -33,12 +35,16 @@ from nacos_async.errors import (
 from nacos_async.events import Events
 from nacos_async.response import Response
 from nacos_async.servers import ServerAddress, ServerList
-from nacos_async.settings import NacosSettings
 from nacos_async.signing import Resource
+from nacos_async.token import Token
 from nacos_async.transport import HttpRequest, HttpTransport
+
+if TYPE_CHECKING:
+    from nacos_async.settings import NacosSettings
 
 _METHODS = frozenset({"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"})
 _FORM = {"Content-Type": "application/x-www-form-urlencoded;charset=utf-8"}
+
 _NO_CREDENTIALS = (
     "refused: the server requires credentials; give username and password "
     "(NACOS_USERNAME / NACOS_PASSWORD)"
@@ -71,9 +77,8 @@ class Sender:
         self._binding = binding
         self._rng = rng or random.Random()
         self._backoff = Backoff(base=settings.retry_backoff, cap=max(settings.retry_backoff, 5.0))
-        # asyncio's own semaphore: taken on every request, and anyio's costs several times more
-        # per acquire (cancel-scope checks) for nothing we use here
-        self._slots = asyncio.Semaphore(settings.pool_size)
+        self._slots = Slots(settings.pool_size)
+        self._context_path = settings.context_path
         self._open = False
 
     async def open(self) -> None:
@@ -88,7 +93,6 @@ class Sender:
         self,
         method: str,
         path: str,
-        *,
         params: Params | None = None,
         data: Params | None = None,
         headers: Params | None = None,
@@ -100,38 +104,124 @@ class Sender:
     ) -> Response:
         """Send one logical request: failover, retries, one replay after a token refusal.
 
+        Arguments after ``path`` are meant to be given by keyword; the client passes them in
+        order, which is cheaper on every request.
+
         Returns the answer for 2xx and for any status in ``accept``; raises a typed
         ``NacosError`` otherwise. ``server`` pins one server (no failover), e.g. an address
         server.
+
+        One coroutine does it all on the way that almost every request takes (a free slot, a
+        fresh token, one answer): every layer of awaiting costs CPU on each suspension.
         """
-        method = method.upper()
         if method not in _METHODS:
-            raise ValueError(f"unsupported HTTP method {clip(method)}")
-        if not path.startswith("/"):
+            method = _method(method)
+        if path[:1] != "/":
             raise ValueError(f"request path must start with '/': {clip(path)}")
-        if timeout is not None and not timeout > 0:
+        if timeout is None:
+            budget = self._settings.request_timeout
+        elif timeout > 0:
+            budget = timeout
+        else:
             raise ValueError(f"timeout must be > 0 seconds, got {clip(timeout)}")
         if not self._open:
             raise NacosClosedError("client is closed (or was never started)")
         self._binding.check()
-        call = _Call(method, path, params, data, headers, resource,
-                     timeout or self._settings.request_timeout, self._clock.now())  # fmt: skip
-        flow = self._auth.flow(path, call.deadline) if auth else None
+        clock = self._clock
+        deadline = clock.now() + budget
+        policy = self._auth
+        tokens = policy.tokens if auth else None
+        logs_in = tokens is not None
+        flow: AuthFlow | None = None  # made when needed: a wait for a login, or a refusal
+        body = urlencode(data).encode() if data is not None else None
+        plain = (
+            body is None
+            and not headers
+            and policy.placement == "header"
+            and (resource is None or policy.signer is None)
+        )  # the common read: the caller's parameters as they are, one shared header mapping
+        slots = self._slots
+        events = self._events
         attempt = 0
         while True:
             target = server or self.servers.current()
             try:
-                response = await self._attempt(target, call, flow)
+                while True:  # a slot first, then the token: never a token read before the wait
+                    if slots.free:
+                        slots.free -= 1  # the common case: no call, no await
+                    elif not await within(clock, deadline, slots.take):
+                        raise NacosTimeoutError(
+                            f"no free connection slot within {budget:g}s (pool_size="
+                            f"{self._settings.pool_size})", method=method, path=path,
+                        )  # fmt: skip
+                    try:
+                        if tokens is None:
+                            token = None
+                        elif flow is None:
+                            token = policy.token_now()  # the fast path: no flow needed yet
+                        else:
+                            token = flow.token_now()
+                        if token is not None or not logs_in:
+                            if not self._open:  # closed while this call waited
+                                raise NacosClosedError(
+                                    "client closed while the request was pending",
+                                    method=method, path=path,
+                                )  # fmt: skip
+                            remaining = deadline - clock.now()
+                            if remaining <= 0:
+                                raise NacosTimeoutError(
+                                    f"no answer within {budget:g}s", method=method, path=path
+                                )
+                            # whole tenths, so that aiohttp's timeout objects are reused
+                            if remaining >= 1:
+                                remaining = math.floor(remaining * 10) / 10
+                            request = (
+                                HttpRequest(  # positional: keywords cost a call more
+                                    method,
+                                    target.origin + self._context_path + path,
+                                    path,
+                                    target.label,
+                                    params or None,
+                                    None if token is None else policy.bearer_headers(token),
+                                    None,
+                                    remaining,
+                                )
+                                if plain
+                                else self._build(
+                                    target, method, path, params, data, body, headers, resource,
+                                    token, remaining,
+                                )
+                            )  # fmt: skip
+                            observed = events.wants("request")
+                            started = clock.now() if observed else 0.0
+                            response = await self._transport.send(request)
+                            break
+                    finally:
+                        if slots.waiters:
+                            slots.release()  # to the longest waiter
+                        else:
+                            slots.free += 1
+                    if flow is None:
+                        flow = policy.flow(path, deadline)
+                    assert flow is not None
+                    await flow.wait_for_token()  # the shared login, without holding a slot
+                if observed:
+                    self._record(request, response.status, clock.now() - started)
+                else:
+                    events.stats.requests += 1  # events.count("request"), one call less
             except (NacosConnectionError, NacosTimeoutError) as exc:
                 failure: NacosError = exc
             else:
                 status = response.status
-                if flow is not None and status in REFUSAL_STATUSES and flow.sent is not None:
+                if token is not None and status in REFUSAL_STATUSES:
+                    if flow is None:
+                        flow = policy.flow(path, deadline, sent=token)
+                    assert flow is not None
                     await flow.refused(response.message, _refusal_error(response))
                     continue  # replay
                 if 200 <= status < 300 or status in accept:
                     return response
-                if status in REFUSAL_STATUSES and flow is None and self._auth.tokens is None:
+                if status in REFUSAL_STATUSES and policy.tokens is None:
                     raise response.error(_NO_CREDENTIALS)
                 if not response.retryable:
                     raise response.error()
@@ -142,109 +232,63 @@ class Sender:
                     "failover", path=path, failed=str(target), to=str(self.servers.current())
                 )
             pause = self._backoff.delay(attempt, self._rng)
-            if attempt >= self._settings.max_attempts or self._clock.now() + pause >= call.deadline:
+            if attempt >= self._settings.max_attempts or clock.now() + pause >= deadline:
                 raise failure
             self._events.emit("retry", path=path, attempt=attempt, reason=str(failure))
-            await self._clock.sleep(pause)
+            await clock.sleep(pause)
 
-    async def _attempt(self, server: ServerAddress, call: _Call, flow: AuthFlow | None) -> Response:
-        """One send; the token is taken while a connection slot is held, never before."""
-        clock = self._clock
-        while True:
-            slots = self._slots
-            if not slots.locked():
-                await slots.acquire()
-            elif not await within(clock, call.deadline, slots.acquire):
-                raise NacosTimeoutError(
-                    f"no free connection slot within {call.budget:g}s (pool_size="
-                    f"{self._settings.pool_size})", method=call.method, path=call.path,
-                )  # fmt: skip
-            try:
-                if flow is None or flow.token_now() is not None:
-                    return await self._send(self._build(server, call, flow))
-            finally:
-                slots.release()
-            assert flow is not None
-            await flow.wait_for_token()  # wait for the shared login without holding a slot
-
-    def _build(self, server: ServerAddress, call: _Call, flow: AuthFlow | None) -> HttpRequest:
-        remaining = call.deadline - self._clock.now()
-        if remaining <= 0:
-            raise NacosTimeoutError(
-                f"no answer within {call.budget:g}s", method=call.method, path=call.path
-            )
-        query = dict(call.params) if call.params else {}
-        head = dict(call.headers) if call.headers else {}
-        if call.body is not None:
-            head.update(_FORM)
-        if flow is not None and flow.sent is not None:
-            self._auth.put_http(flow.sent, head, query)
-        signer = self._auth.signer
-        if signer is not None and call.resource is not None:
-            extra_headers, extra_params = signer.sign(call.resource, {**query, **(call.data or {})})
-            head.update(extra_headers)
-            query.update(extra_params)
-        return HttpRequest(
-            call.method,
-            server.url(self._settings.context_path, call.path),
-            path=call.path,
-            server=str(server),
-            params=query or None,
-            headers=head,
-            body=call.body,
-            # whole tenths, so that aiohttp's timeout objects can be reused across requests
-            timeout=math.floor(remaining * 10) / 10 if remaining >= 1 else remaining,
-        )
-
-    async def _send(self, request: HttpRequest) -> Response:
-        if not self._open:  # closed while this call waited for a slot, a token or a retry
-            raise NacosClosedError(
-                "client closed while the request was pending", method=request.method,
-                path=request.path,
-            )  # fmt: skip
-        started = self._clock.now()
-        response = await self._transport.send(request)
-        events = self._events
-        if events.wants("request"):
-            events.emit(
-                "request",
-                method=request.method,
-                path=request.path,
-                server=request.server,
-                status=response.status,
-                duration=self._clock.now() - started,
-            )
-        else:
-            events.count("request")
-        return response
-
-
-class _Call:
-    """What one logical request sends, the same on every attempt."""
-
-    __slots__ = ("body", "budget", "data", "deadline", "headers", "method", "params", "path",
-                 "resource")  # fmt: skip
-
-    def __init__(
+    def _build(
         self,
+        server: ServerAddress,
         method: str,
         path: str,
         params: Params | None,
         data: Params | None,
+        body: bytes | None,
         headers: Params | None,
         resource: Resource | None,
-        budget: float,
-        now: float,
-    ) -> None:
-        self.method = method
-        self.path = path
-        self.params = params
-        self.data = data
-        self.body = urlencode(data).encode() if data is not None else None
-        self.headers = headers
-        self.resource = resource
-        self.budget = budget
-        self.deadline = now + budget
+        token: Token | None,
+        timeout: float,
+    ) -> HttpRequest:
+        """An attempt with a form, headers or a signature of its own, the token in place."""
+        query = dict(params) if params else {}
+        head = dict(headers) if headers else {}
+        if body is not None:
+            head.update(_FORM)
+        if token is not None:
+            self._auth.put_http(token, head, query)
+        signer = self._auth.signer
+        if signer is not None and resource is not None:
+            extra_headers, extra_params = signer.sign(resource, {**query, **(data or {})})
+            head.update(extra_headers)
+            query.update(extra_params)
+        return HttpRequest(
+            method,
+            server.origin + self._context_path + path,
+            path=path,
+            server=server.label,
+            params=query or None,
+            headers=head,
+            body=body,
+            timeout=timeout,
+        )
+
+    def _record(self, request: HttpRequest, status: int, duration: float) -> None:
+        self._events.emit(
+            "request",
+            method=request.method,
+            path=request.path,
+            server=request.server,
+            status=status,
+            duration=duration,
+        )
+
+
+def _method(method: str) -> str:
+    upper = method.upper() if isinstance(method, str) else method
+    if upper not in _METHODS:
+        raise ValueError(f"unsupported HTTP method {clip(method)}")
+    return upper
 
 
 def _refusal_error(response: Response) -> MakeError:

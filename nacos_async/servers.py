@@ -32,11 +32,21 @@ class ServerAddress:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"{host}:{self.port}"
 
+    @cached_property
+    def origin(self) -> str:
+        """``scheme://host:port``, the start of every URL on this server."""
+        return f"{self.scheme}://{self.netloc}"
+
+    @cached_property
+    def label(self) -> str:
+        """How errors and events name the server (``str(server)``)."""
+        return self.netloc if self.scheme == "http" else self.origin
+
     def url(self, context_path: str, path: str) -> str:
-        return f"{self.scheme}://{self.netloc}{context_path}{path}"
+        return f"{self.origin}{context_path}{path}"
 
     def __str__(self) -> str:
-        return self.netloc if self.scheme == "http" else f"{self.scheme}://{self.netloc}"
+        return self.label
 
 
 def parse_server_address(text: str, *, default_port: int = DEFAULT_PORT) -> ServerAddress:

@@ -12,9 +12,10 @@ import hashlib
 import hmac
 import time
 from collections.abc import Callable, Mapping
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from pydantic import SecretStr
+if TYPE_CHECKING:
+    from pydantic import SecretStr
 
 Resource = Literal["config", "naming"]
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import ssl
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from nacos_async.settings import NacosSettings
+if TYPE_CHECKING:
+    from nacos_async.settings import NacosSettings
 
 
 def client_context(settings: NacosSettings, *, alpn: Sequence[str] = ()) -> ssl.SSLContext:

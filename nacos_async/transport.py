@@ -12,20 +12,26 @@ from __future__ import annotations
 import re
 import ssl
 from collections.abc import Mapping
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import aiohttp
 
 from nacos_async.errors import NacosConnectionError, NacosProtocolError, NacosTimeoutError
 from nacos_async.response import Response
-from nacos_async.settings import NacosSettings
+
+if TYPE_CHECKING:
+    from nacos_async.settings import NacosSettings
 
 _TOKEN_IN_TEXT = re.compile(r"(accessToken=)[^&\s'\"]+", re.I)
 _CHUNK = 64 * 1024
 
 
 class HttpRequest:
-    """One attempt as it goes on the wire (the token, when any, already in place)."""
+    """One attempt as it goes on the wire (the token, when any, already in place).
+
+    ``params`` and ``headers`` may be shared with other requests (the caller's parameters, one
+    header mapping per token): a transport reads them and never changes them.
+    """
 
     __slots__ = ("body", "headers", "method", "params", "path", "server", "timeout", "url")
 
@@ -33,7 +39,6 @@ class HttpRequest:
         self,
         method: str,
         url: str,
-        *,
         path: str,
         server: str,
         params: Mapping[str, str] | None = None,
@@ -96,18 +101,30 @@ class AiohttpTransport:
         session = self._session
         if session is None:
             raise NacosConnectionError("transport is closed", path=request.path)
+        url = request.url
+        timeout = self._timeouts.get(request.timeout) or self._timeout(request.timeout)
         try:
-            async with session.request(
-                request.method,
-                request.url,
-                params=request.params,
-                data=request.body,
-                headers=request.headers,
-                timeout=self._timeout(request.timeout),
-                allow_redirects=False,
-                ssl=self._ssl_for(request.url),
-            ) as raw:
-                body = await self._read_body(raw, request)
+            if url.startswith("https:"):
+                call = session.request(
+                    request.method, url, params=request.params, data=request.body,
+                    headers=request.headers, timeout=timeout, allow_redirects=False,
+                    ssl=self._ssl_context(),
+                )  # fmt: skip
+            else:  # no ssl argument for plain servers: aiohttp does less for each request
+                call = session.request(
+                    request.method, url, params=request.params, data=request.body,
+                    headers=request.headers, timeout=timeout, allow_redirects=False,
+                )  # fmt: skip
+            async with call as raw:
+                length = raw.content_length
+                if (
+                    length is not None
+                    and length <= self._settings.max_response_bytes
+                    and "Content-Encoding" not in raw.headers
+                ):
+                    body = await raw.read()  # known and within the limit: one read
+                else:
+                    body = await self._read_body(raw, request)
                 return Response(
                     raw.status, body, raw.headers, request.method, request.path, request.server
                 )
@@ -131,21 +148,18 @@ class AiohttpTransport:
             timeout = self._timeouts[seconds] = aiohttp.ClientTimeout(total=seconds)
         return timeout
 
-    def _ssl_for(self, url: str) -> ssl.SSLContext | bool:
-        if not url.startswith("https:"):
-            return True  # unused for http: no SSL context for plain servers (one costs ~40 ms)
-        if self._ssl is None:
-            self._ssl = self._ssl_context()
-        return self._ssl
-
     def _ssl_context(self) -> ssl.SSLContext | bool:
-        settings = self._settings
-        if not settings.tls_verify:
-            return False
-        context = ssl.create_default_context(cafile=settings.ca_file)
-        if settings.client_cert is not None:
-            context.load_cert_chain(settings.client_cert, settings.client_key)
-        return context
+        """Built on the first https request: none for plain servers (one costs ~40 ms)."""
+        if self._ssl is None:
+            settings = self._settings
+            if not settings.tls_verify:
+                self._ssl = False
+            else:
+                context = ssl.create_default_context(cafile=settings.ca_file)
+                if settings.client_cert is not None:
+                    context.load_cert_chain(settings.client_cert, settings.client_key)
+                self._ssl = context
+        return self._ssl
 
     async def _read_body(self, raw: aiohttp.ClientResponse, request: HttpRequest) -> bytes:
         """The whole body, refusing more than ``max_response_bytes`` of it as decoded: a small

@@ -9,11 +9,13 @@ HTTP transport (a mock) stays on HTTP under ``auto``: the network is replaced.
 from __future__ import annotations
 
 import importlib.util
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from nacos_async.servers import ServerAddress
-from nacos_async.settings import NacosSettings
 from nacos_async.tls import client_context
+
+if TYPE_CHECKING:
+    from nacos_async.settings import NacosSettings
 
 Transport = Literal["http", "grpc"]
 PROBE_TIMEOUT = 2.0  # the longest a start waits for a gRPC answer before choosing HTTP

@@ -2,7 +2,8 @@
 
 Change detection, chosen by what the server answers:
 - long-poll (Nacos 1.x-3.1): ``POST /v1/cs/configs/listener`` in batches of at most 3,000 keys,
-  held by the server until something changes;
+  held by the server until something changes (``long_poll.py``: only the batch of a changed key
+  is asked again);
 - MD5 polling (Nacos 3.2+, no HTTP listener): read each key and compare MD5s, round-robin, never
   more than ``config_poll_budget`` reads per second however many keys are watched.
 """
@@ -11,12 +12,13 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from typing import Any
 from urllib.parse import unquote_plus
 
 from nacos_async._concurrent import run_all
 from nacos_async._runtime import Runtime
+from nacos_async.config.long_poll import LongPollBatches
 from nacos_async.config.models import ConfigItem, ConfigKey, md5_hex
 from nacos_async.errors import NacosApiUnavailableError, NacosConflictError, NacosError
 from nacos_async.response import Response
@@ -28,7 +30,7 @@ LISTENER = "/v1/cs/configs/listener"
 NOT_FOUND = 20004
 CONFLICT = 20005
 WORD, LINE = "\x02", "\x01"
-BATCH = 3000  # keys per long-poll request (the server takes at most 10,000)
+_MISSING_OK = frozenset({404})
 
 
 def _tenant(key: ConfigKey) -> dict[str, str]:
@@ -45,9 +47,11 @@ class HttpConfigBackend:
         self._cursor = 0
         self._round_started = -math.inf
         self._next_read_at = -math.inf
+        self._long_polls = LongPollBatches(self._listen_held, runtime.supervisor)
 
-    async def get(self, key: ConfigKey) -> ConfigItem | None:
-        return await self._runtime.api.call(lambda: self._get_v3(key), lambda: self._get_v1(key))
+    def get(self, key: ConfigKey) -> Coroutine[Any, Any, ConfigItem | None]:
+        # the family's call itself, not a coroutine awaiting it: one layer less on every read
+        return self._runtime.api.call(self._get_v3, self._get_v1, key)
 
     async def _get_v3(self, key: ConfigKey) -> ConfigItem | None:
         params = {"dataId": key.data_id, "groupName": key.group, "namespaceId": key.namespace}
@@ -63,27 +67,29 @@ class HttpConfigBackend:
             raise response.protocol_error("config answer has no 'content'")
         md5 = data.get("md5")
         modified = data.get("lastModified")
-        return ConfigItem(
-            content=content,
-            md5=md5 if isinstance(md5, str) and md5 else md5_hex(content),
-            type=str(data.get("contentType") or "text"),
-            last_modified=str(modified) if modified is not None else None,
+        return ConfigItem(  # content, md5, type, last-modified (in order: made on every read)
+            content,
+            md5 if isinstance(md5, str) and md5 else md5_hex(content),
+            str(data.get("contentType") or "text"),
+            str(modified) if modified is not None else None,
         )
 
     async def _get_v1(self, key: ConfigKey) -> ConfigItem | None:
-        params = {"dataId": key.data_id, "group": key.group} | _tenant(key)
-        response = await self._send("GET", V1, params=params, accept=(404,), resource="config")
+        params = {"dataId": key.data_id, "group": key.group}
+        if key.namespace != "public":
+            params["tenant"] = key.namespace
+        response = await self._send("GET", V1, params=params, accept=_MISSING_OK, resource="config")
         if response.status == 404:
             if response.is_api_missing():
                 raise response.error()
             return None
         content = response.text()
         headers = response.headers
-        return ConfigItem(
-            content=content,
-            md5=headers.get("Content-MD5") or md5_hex(content),
-            type=headers.get("Config-Type") or "text",
-            last_modified=headers.get("Last-Modified"),
+        return ConfigItem(  # content, md5, type, last-modified (in order: made on every read)
+            content,
+            headers.get("Content-MD5") or md5_hex(content),
+            headers.get("Config-Type") or "text",
+            headers.get("Last-Modified"),
         )
 
     async def publish(
@@ -135,8 +141,9 @@ class HttpConfigBackend:
     async def changes(self, watched: Mapping[ConfigKey, str], *, fresh: bool) -> set[ConfigKey]:
         if self.watch_mode != "md5":
             try:
-                changed = await self._long_poll(watched, fresh=fresh)
+                changed = await self._long_polls.changes(watched, fresh=fresh)
             except NacosApiUnavailableError:
+                self._long_polls.stop()
                 self.watch_mode = "md5"
                 self._runtime.events.emit("config_watch_mode", mode="md5")
             else:
@@ -144,19 +151,11 @@ class HttpConfigBackend:
                 return changed
         return await self._md5_poll(watched)
 
-    async def _long_poll(self, watched: Mapping[ConfigKey, str], *, fresh: bool) -> set[ConfigKey]:
-        probes = list(watched.items())
-        changed: set[ConfigKey] = set()
+    async def _listen_held(
+        self, probes: list[tuple[ConfigKey, str]], no_hangup: bool
+    ) -> set[ConfigKey]:
         hold_ms = int(self._runtime.settings.long_poll_timeout * 1000)
-
-        async def batch(part: list[tuple[ConfigKey, str]]) -> None:
-            changed.update(await self.listen(part, hold_ms=hold_ms, no_hangup=fresh))
-
-        await run_all(
-            functools.partial(batch, probes[start : start + BATCH])
-            for start in range(0, len(probes), BATCH)
-        )
-        return changed
+        return await self.listen(probes, hold_ms=hold_ms, no_hangup=no_hangup)
 
     async def listen(
         self, probes: list[tuple[ConfigKey, str]], *, hold_ms: int, no_hangup: bool

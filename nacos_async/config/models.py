@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import tomllib
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
-
-from pydantic import BaseModel, ValidationError
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from nacos_async.errors import NacosConfigParseError
 
-M = TypeVar("M", bound=BaseModel)
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+M = TypeVar("M", bound="BaseModel")
 Format = Literal["json", "yaml", "properties", "toml"]
 Source = Literal["server", "snapshot", "failover"]
 
@@ -32,7 +32,7 @@ class ConfigKey:
         return f"{self.namespace}/{self.group}/{self.data_id}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class ConfigItem:
     """A config's content and what the server says about it."""
 
@@ -41,6 +41,20 @@ class ConfigItem:
     type: str = "text"
     last_modified: str | None = None
     source: Source = "server"
+
+    def __init__(
+        self,
+        content: str,
+        md5: str,
+        type: str = "text",
+        last_modified: str | None = None,
+        source: Source = "server",
+    ) -> None:
+        # one update of the instance dictionary, not five object.__setattr__ calls: made on
+        # every read
+        self.__dict__.update(
+            content=content, md5=md5, type=type, last_modified=last_modified, source=source
+        )
 
 
 @dataclass(frozen=True)
@@ -56,6 +70,8 @@ class ConfigChange:
 
 def parse_model(content: str, model: type[M], fmt: str, *, name: str) -> M:
     """Parse ``content`` as ``fmt`` and validate it into ``model``."""
+    from pydantic import ValidationError  # pydantic loads with the first model, not before
+
     try:
         data = _load(content, fmt)
     except NacosConfigParseError:
@@ -125,6 +141,8 @@ def _load(content: str, fmt: str) -> Any:
     if fmt == "json":
         return json.loads(content)
     if fmt == "toml":
+        import tomllib
+
         return tomllib.loads(content)
     if fmt == "properties":
         return parse_properties(content)

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncGenerator
-from typing import Any, TypeVar
-
-from pydantic import BaseModel
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from nacos_async._latest import LatestSlot
 from nacos_async._runtime import Runtime
@@ -30,9 +28,13 @@ from nacos_async.errors import (
 )
 from nacos_async.names import DEFAULT_GROUP
 
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
 logger = logging.getLogger("nacos_async")
-M = TypeVar("M", bound=BaseModel)
+M = TypeVar("M", bound="BaseModel")
 _MISSING: Any = object()
+_KEYS_REMEMBERED = 4096  # validated keys kept per client (forgotten all at once past this)
 
 
 class ConfigService:
@@ -45,15 +47,26 @@ class ConfigService:
         self._snapshots = Snapshots(settings.snapshot_dir) if settings.snapshot_dir else None
         self._failover = ConfigFiles(settings.failover_dir) if settings.failover_dir else None
         self._watcher = ConfigWatcher(runtime, backend, self._snapshots)
+        self._keys: dict[tuple[str, str, str | None], ConfigKey] = {}
         runtime.add_closer(self._close)
         runtime.add_health("config", self._watcher.health)
 
     def _key(self, data_id: str, group: str, namespace: str | None) -> ConfigKey:
-        return ConfigKey(
+        """The validated key; names checked once, then remembered (most apps read a few keys
+        over and over)."""
+        try:
+            return self._keys[data_id, group, namespace]
+        except (KeyError, TypeError):  # new, or not even hashable (then the check says why)
+            pass
+        key = ConfigKey(
             check.namespace(namespace or self._runtime.settings.namespace),
             check.group(group),
             check.data_id(data_id),
         )
+        if len(self._keys) >= _KEYS_REMEMBERED:
+            self._keys.clear()
+        self._keys[data_id, group, namespace] = key
+        return key
 
     async def get(
         self,
@@ -65,17 +78,32 @@ class ConfigService:
     ) -> Any:
         """The config's content; ``NacosNotFoundError`` if missing, unless ``default`` is given."""
         try:
-            return (await self.get_with_meta(data_id, group=group, namespace=namespace)).content
-        except NacosNotFoundError:
-            if default is _MISSING:
-                raise
-            return default
+            key = self._keys[data_id, group, namespace]  # as _key does, without the call
+        except (KeyError, TypeError):
+            key = self._key(data_id, group, namespace)
+        if self._failover is None and self._snapshots is None:
+            item = await self._backend.get(key)  # no local copies to consult: ask the server
+        else:
+            item = await self._read(key)
+        if item is not None:
+            return item.content
+        if default is _MISSING:
+            raise _not_found(key)
+        return default
 
     async def get_with_meta(
         self, data_id: str, *, group: str = DEFAULT_GROUP, namespace: str | None = None
     ) -> ConfigItem:
         """Content, MD5, type, last-modified and where it came from (server, snapshot, failover)."""
         key = self._key(data_id, group, namespace)
+        item = await self._read(key)
+        if item is None:
+            raise _not_found(key)
+        return item
+
+    async def _read(self, key: ConfigKey) -> ConfigItem | None:
+        """The failover copy, else the server's answer (recorded as a snapshot), else, when no
+        server answers, the snapshot."""
         if self._failover is not None:
             local = self._failover.item(key, "failover")
             if local is not None:
@@ -93,10 +121,6 @@ class ConfigService:
             return saved
         if snapshots is not None:
             snapshots.record(key, item, ticket)
-        if item is None:
-            raise NacosNotFoundError(
-                f"config {clip(data_id)} not found in group {clip(group)}", path=str(key)
-            )
         return item
 
     async def get_model(
@@ -206,3 +230,9 @@ class ConfigService:
 
     async def _close(self) -> None:
         self._watcher.stop()
+
+
+def _not_found(key: ConfigKey) -> NacosNotFoundError:
+    return NacosNotFoundError(
+        f"config {clip(key.data_id)} not found in group {clip(key.group)}", path=str(key)
+    )

@@ -1,8 +1,10 @@
 """One heartbeat scheduler for all of a client's ephemeral instances (HTTP only: over gRPC an
 instance lives as long as its connection).
 
-A single supervised loop keeps each instance's next due time; beats are scheduled from the
-previous due time (not from "now"), so intervals do not drift. The interval of every beat is,
+A single supervised loop keeps each instance's next due time in a heap and sleeps until the
+earliest (an added instance wakes it), so that a turn costs what its due beats cost, not a scan
+of every instance; beats are scheduled from the previous due time (not from "now"), so
+intervals do not drift. The interval of every beat is,
 in this order: what the server's last beat answer named, the instance's
 ``preserved.heart.beat.interval`` metadata, the ``heartbeat_interval`` setting.
 A beat that finds the instance gone (v1 20404, v3 21003) registers it again at once. A failed
@@ -12,18 +14,19 @@ beat, one interval later: no retry on top of the sender's retries.
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Awaitable, Callable
+import asyncio
+import heapq
+import itertools
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from nacos_async._concurrent import run_all
 from nacos_async._runtime import Runtime
 from nacos_async.background import LoopHandle
 from nacos_async.errors import NacosError
 from nacos_async.naming.models import InstanceSpec
 
-MAX_SLEEP = 1.0  # re-check at least this often, so a newly added instance is never late
+IDLE = 3600.0  # the sleep with nothing to beat (an added instance wakes the loop)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +39,7 @@ class Beat:
     light: bool = False
 
 
-@dataclass
+@dataclass(eq=False, slots=True)
 class _Entry:
     spec: InstanceSpec
     due: float
@@ -65,6 +68,8 @@ class HeartbeatScheduler:
         self._events = runtime.events
         self._interval = interval
         self._entries: dict[tuple[str, str, str, str, int], _Entry] = {}
+        self._due: list[tuple[float, int, _Entry]] = []  # heap; stale items are skipped
+        self._order = itertools.count()  # ties broken by insertion, never by comparing entries
         self._handle: LoopHandle | None = None
 
     def __len__(self) -> int:
@@ -87,28 +92,56 @@ class HeartbeatScheduler:
 
     def add(self, spec: InstanceSpec) -> None:
         every = spec.beat_interval or self._interval
-        self._entries[spec.key] = _Entry(spec, self._clock.now() + every, every)
+        entry = self._entries[spec.key] = _Entry(spec, self._clock.now() + every, every)
+        self._push(entry)
         if self._handle is None:
             self._handle = self._runtime.supervisor.start_loop("heartbeats", self.step)
+        else:
+            self._handle.wake()  # it may sleep past this entry's first beat
 
     def remove(self, spec: InstanceSpec) -> None:
-        self._entries.pop(spec.key, None)
+        self._entries.pop(spec.key, None)  # its heap item is dropped when it comes up
 
     def stop(self) -> None:
         if self._handle is not None:
             self._handle.cancel()
             self._handle = None
         self._entries.clear()
+        self._due.clear()
 
     async def step(self) -> float:
         now = self._clock.now()
-        due = [entry for entry in self._entries.values() if entry.due <= now]
-        if due:
-            await run_all(functools.partial(self._beat, entry, now) for entry in due)
-        if not self._entries:
-            return MAX_SLEEP
-        next_due = min(entry.due for entry in self._entries.values())
-        return max(0.0, min(MAX_SLEEP, next_due - self._clock.now()))
+        due = self._pop_due(now)
+        try:
+            if len(due) == 1:
+                await self._beat(due[0], now)
+            elif due:
+                await _all(self._beat(entry, now) for entry in due)
+        finally:
+            for entry in due:  # back in the heap at their next due time, whatever happened
+                if self._entries.get(entry.spec.key) is entry:
+                    self._push(entry)
+        return self._sleep_until_next()
+
+    def _push(self, entry: _Entry) -> None:
+        heapq.heappush(self._due, (entry.due, next(self._order), entry))
+
+    def _pop_due(self, now: float) -> list[_Entry]:
+        """The current entries due by ``now``, taken off the heap (each once)."""
+        heap, due = self._due, []
+        while heap and heap[0][0] <= now:
+            when, _, entry = heapq.heappop(heap)
+            if self._entries.get(entry.spec.key) is entry and entry.due == when:
+                due.append(entry)
+        return due
+
+    def _sleep_until_next(self) -> float:
+        heap = self._due
+        while heap and self._entries.get(heap[0][2].spec.key) is not heap[0][2]:
+            heapq.heappop(heap)  # removed or replaced since it was pushed
+        if not heap:
+            return IDLE
+        return max(0.0, heap[0][0] - self._clock.now())
 
     async def _beat(self, entry: _Entry, now: float) -> None:
         spec = entry.spec
@@ -138,3 +171,12 @@ class HeartbeatScheduler:
         entry.due += entry.interval
         if entry.due <= now:  # far behind (the loop was starved): realign instead of bursting
             entry.due = now + entry.interval
+
+
+async def _all(beats: Iterable[Coroutine[Any, Any, None]]) -> None:
+    """Run beats at once; each handles its own errors, so the first other one is raised after
+    all have ended (as ``run_all``, without a task group per turn)."""
+    outcomes = await asyncio.gather(*beats, return_exceptions=True)
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            raise outcome

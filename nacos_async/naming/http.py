@@ -20,7 +20,7 @@ from nacos_async.errors import NacosAuthError, NacosBadRequestError
 from nacos_async.names import DEFAULT_CLUSTER
 from nacos_async.naming.backend import WatchKey
 from nacos_async.naming.heartbeat import Beat, HeartbeatScheduler
-from nacos_async.naming.models import Instance, InstanceSpec
+from nacos_async.naming.models import Instance, InstanceSpec, hosts_from_json
 from nacos_async.response import Response
 
 logger = logging.getLogger("nacos_async")
@@ -148,7 +148,8 @@ class HttpNamingBackend:
                 return []  # no such service, or no instance in any cluster
             params = base | {"clusterName": ",".join(names)}
             response = await self._request("GET", f"{V3_INSTANCE}/list", params=params)
-            return _instances(response, _expect_ok(response))
+            hosts = hosts_from_json(response.body, "v3")
+            return hosts if hosts is not None else _instances(response, _expect_ok(response))
 
         async def v1() -> list[Instance]:
             params = (
@@ -157,6 +158,9 @@ class HttpNamingBackend:
                 | ({"clusters": joined} if joined else {})
             )
             response = await self._request("GET", f"{V1_INSTANCE}/list", params=params)
+            hosts = hosts_from_json(response.body, "v1")
+            if hosts is not None:
+                return hosts
             return _instances(response, response.json_object("instance list").get("hosts") or [])
 
         instances = await self._runtime.api.call(v3, v1, prefer="v1")
@@ -302,7 +306,7 @@ def _instances(response: Response, hosts: Any) -> list[Instance]:
     if not isinstance(hosts, list):
         raise response.protocol_error(f"instance list is not a list: {type(hosts).__name__}")
     try:
-        return [Instance.from_wire(host) for host in hosts]
+        return Instance.list_from_wire(hosts)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise response.protocol_error(
             f"unreadable instance in the list: {type(exc).__name__}: {str(exc)[:200]}"

@@ -5,28 +5,57 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from functools import cache
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    AliasChoices,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+)
 
 from nacos_async.names import DEFAULT_CLUSTER
 
 
-class Instance(BaseModel):
-    """One registered instance of a service, as the server reports it."""
+def _service_only(name: str) -> str:
+    return name.split("@@", 1)[-1]  # "group@@service" in 1.x/2.x answers
 
-    model_config = ConfigDict(frozen=True)
+
+def _or_default(default: Any) -> BeforeValidator:
+    return BeforeValidator(lambda value: value if value else default)
+
+
+class Instance(BaseModel):
+    """One registered instance of a service, as the server reports it.
+
+    Reads the hosts of every list answer directly (``clusterName``, ``serviceName``, 1.x's
+    ``valid``, ``instanceId``), so that a list of thousands is validated in one pass of
+    pydantic's core, without building a dictionary per host first.
+    """
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True, coerce_numbers_to_str=True)
 
     ip: str
     port: int
     weight: float = 1.0
-    healthy: bool = True
+    healthy: bool = Field(True, validation_alias=AliasChoices("healthy", "valid"))
     enabled: bool = True
     ephemeral: bool = True
-    cluster_name: str = DEFAULT_CLUSTER
-    service_name: str = ""
-    metadata: dict[str, str] = Field(default_factory=dict)
-    instance_id: str | None = None
+    cluster_name: Annotated[str, _or_default(DEFAULT_CLUSTER)] = Field(
+        DEFAULT_CLUSTER, validation_alias=AliasChoices("cluster_name", "clusterName")
+    )
+    service_name: Annotated[str, _or_default(""), AfterValidator(_service_only)] = Field(
+        "", validation_alias=AliasChoices("service_name", "serviceName")
+    )
+    metadata: Annotated[dict[str, str], _or_default({})] = Field(default_factory=dict)
+    instance_id: str | None = Field(
+        None, validation_alias=AliasChoices("instance_id", "instanceId")
+    )
 
     @property
     def address(self) -> str:
@@ -35,20 +64,12 @@ class Instance(BaseModel):
     @classmethod
     def from_wire(cls, raw: Mapping[str, Any]) -> Instance:
         """Read a host of a 1.x, 2.x or 3.x list answer (names differ slightly)."""
-        service = str(raw.get("serviceName") or "")
-        metadata = raw.get("metadata") or {}
-        return cls(
-            ip=raw["ip"],
-            port=raw["port"],
-            weight=raw.get("weight", 1.0),
-            healthy=raw.get("healthy", raw.get("valid", True)),
-            enabled=raw.get("enabled", True),
-            ephemeral=raw.get("ephemeral", True),
-            cluster_name=raw.get("clusterName") or DEFAULT_CLUSTER,
-            service_name=service.split("@@", 1)[-1],
-            metadata={str(k): str(v) for k, v in dict(metadata).items()},
-            instance_id=raw.get("instanceId"),
-        )
+        return cls.model_validate(raw)
+
+    @classmethod
+    def list_from_wire(cls, hosts: Any) -> list[Instance]:
+        """Read the hosts of a list answer, all at once (``ValidationError`` for a bad one)."""
+        return _host_list().validate_python(hosts)
 
     def same_as(self, other: Instance) -> bool:
         """Same instance identity (cluster, ip, port), whatever its state."""
@@ -57,6 +78,37 @@ class Instance(BaseModel):
             other.ip,
             other.port,
         )
+
+
+@cache
+def _host_list() -> TypeAdapter[list[Instance]]:
+    return TypeAdapter(list[Instance])
+
+
+class _V1Hosts(BaseModel):
+    """A v1 list answer, ``{"hosts": [...], ...}``, as far as the client reads it."""
+
+    hosts: list[Instance] | None = None
+
+
+class _V3Hosts(BaseModel):
+    """A v3 ``Result`` list answer, ``{"code": 0, "data": [...]}``."""
+
+    code: int
+    data: list[Instance] | None = None
+
+
+def hosts_from_json(body: bytes, api: Literal["v1", "v3"]) -> list[Instance] | None:
+    """The hosts of a well-formed list answer, its JSON parsed and validated in one pass of
+    pydantic's core (about half the time of ``json.loads`` and validating after); None for
+    anything else, so that the caller's slower path says what is wrong with it."""
+    try:
+        if api == "v1":
+            return _V1Hosts.model_validate_json(body).hosts or []
+        answer = _V3Hosts.model_validate_json(body)
+    except ValidationError:
+        return None
+    return answer.data if answer.code == 0 else None
 
 
 @dataclass(frozen=True)

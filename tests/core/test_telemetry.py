@@ -87,3 +87,40 @@ def test_instruments_are_made_once_per_process_and_provider() -> None:
     for _ in range(100):
         assert install(Events(), counting)
     assert len(made) == len(set(made))  # each instrument once, not once per client
+
+
+IDLE_UNTIL_A_PROVIDER = """
+import logging
+from nacos_async import telemetry
+from nacos_async.events import Events
+from opentelemetry import metrics
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+
+telemetry._RECHECK = 0.0  # look for a provider on every event (instead of once a second)
+logging.getLogger("nacos_async").setLevel(logging.INFO)
+events = Events()
+assert telemetry.install(events)
+assert not events.wants("request")  # the API's placeholder: nothing would be recorded
+events.emit("login", reason="initial")
+reader = InMemoryMetricReader()
+metrics.set_meter_provider(MeterProvider(metric_readers=[reader]))
+assert events.wants("request")
+events.emit("login", reason="refresh")
+data = reader.get_metrics_data()
+names = {m.name: m.data.data_points[0].value for r in data.resource_metrics
+         for s in r.scope_metrics for m in s.metrics}
+assert names == {"nacos_async.logins": 1}, names
+print("ok")
+"""
+
+
+def test_metrics_wait_for_a_real_meter_provider_and_then_record() -> None:
+    import subprocess
+    import sys
+
+    run = subprocess.run(
+        [sys.executable, "-c", IDLE_UNTIL_A_PROVIDER], capture_output=True, text=True
+    )  # its own process: the global meter provider can be set only once
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.strip() == "ok"

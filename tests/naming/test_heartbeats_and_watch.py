@@ -223,6 +223,30 @@ async def test_light_beats_after_the_first_and_20404_re_registers() -> None:
             assert server_instances(server) == [("10.0.0.5", True)]
 
 
+async def test_an_instance_added_while_the_scheduler_sleeps_long_beats_on_time() -> None:
+    clock = FakeClock()
+    async with NacosDevServer(flavor="2.x", clock=clock) as server:
+        async with NacosClient(
+            server.address, username="nacos", password="nacos", clock=clock
+        ) as client:
+            beats = EventCounter(client, "heartbeat")
+            slow = {"preserved.heart.beat.interval": "60000"}  # next beat in a minute
+            await client.naming.register_instance("orders", "10.0.0.1", 8080, metadata=slow)
+            await clock.settle()  # the scheduler now sleeps until that beat
+            await client.naming.register_instance("orders", "10.0.0.2", 8080)  # every 5 s
+            await clock.settle()
+            await clock.advance(5.0)
+            await beats.wait_for(1)
+            await clock.advance(5.0)
+            await beats.wait_for(2)
+            await client.naming.deregister_instance("orders", "10.0.0.2", 8080)
+            await clock.advance(50.0)  # the slow one's first beat; the removed one's none
+            await beats.wait_for(3)
+            await clock.advance(5.0)
+            await clock.settle()
+            assert beats.count == 3
+
+
 @pytest.mark.parametrize("interval", [0.2, 2.0])
 async def test_the_heartbeat_interval_setting_applies_to_every_v3_beat(interval: float) -> None:
     """v3 beat answers name no interval: the setting holds for every beat, not just the first
