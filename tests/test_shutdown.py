@@ -7,6 +7,7 @@ signal Kubernetes, systemd and docker send, and watch the server.
 from __future__ import annotations
 
 import asyncio
+import re
 import signal
 import sys
 import time
@@ -109,11 +110,13 @@ async def test_shutdown_timeout_and_a_second_signal_force_the_exit(tmp_path: Pat
         server.set_latency(3600)
         server_hangs.send_signal(signal.SIGTERM)
         impatient.send_signal(signal.SIGTERM)
-        impatient.send_signal(signal.SIGINT)  # handled in order: the second one forces
+        impatient.send_signal(signal.SIGINT)  # whichever is handled second forces the exit
         results = [await finish(server_hangs), await finish(impatient)]
     (code1, _, err1), (code2, _, err2) = results
     assert code1 == 1 and "shutdown still running after 0.5 s: exiting with status 1" in err1
-    assert code2 == 1 and "SIGINT received again during shutdown" in err2
+    # two pending signals are delivered lowest number first when the process was not running
+    # in between (a busy machine): SIGINT may come first, so either one can be "again"
+    assert code2 == 1 and re.search(r"SIG(INT|TERM) received again during shutdown", err2), err2
     assert "Traceback" not in err1 + err2
 
 

@@ -227,7 +227,7 @@ async def test_an_instance_added_while_the_scheduler_sleeps_long_beats_on_time()
     clock = FakeClock()
     async with NacosDevServer(flavor="2.x", clock=clock) as server:
         async with NacosClient(
-            server.address, username="nacos", password="nacos", clock=clock
+            server.address, username="nacos", password="nacos", clock=clock, transport="http"
         ) as client:
             beats = EventCounter(client, "heartbeat")
             slow = {"preserved.heart.beat.interval": "60000"}  # next beat in a minute
