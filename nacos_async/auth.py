@@ -31,6 +31,11 @@ from nacos_async.token import Token, TokenManager
 Placement = Literal["header", "query"]
 MakeError = Callable[[type[NacosAuthError], str], NacosAuthError]
 REFUSAL_STATUSES = frozenset({401, 403})
+NO_CREDENTIALS = (
+    "refused: the server requires credentials; give username and password "
+    "(NACOS_USERNAME / NACOS_PASSWORD)"
+)
+"""What a refusal says when the client has no credentials to log in with (both transports)."""
 
 
 class Refusal(enum.Enum):

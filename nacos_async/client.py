@@ -260,8 +260,7 @@ class NacosClient:
             self._settings, self._sender.servers.current(), http_only=self._custom_http
         )
         self._transport = choice
-        logger.info("transport for config and naming: %s (%s)", choice, why)
-        self._events.emit("transport_chosen", transport=choice, reason=why)
+        self._events.emit("transport_chosen", transport=choice, reason=why)  # logged at INFO
 
     def _grpc_channel(self, module: str) -> GrpcChannel:
         """A new gRPC channel for ``module`` (its own connection, labelled module=...)."""

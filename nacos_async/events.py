@@ -87,6 +87,16 @@ KINDS: dict[str, Kind] = {
         "heartbeat_failures", logging.WARNING, "nacos_async.heartbeat_failures"
     ),
     "reregister": Kind("reregistrations", logging.INFO, "nacos_async.reregistrations"),
+    "api_version": Kind(None, logging.INFO),
+    "open_api_fallback": Kind(None, logging.INFO),
+    "config_watch_mode": Kind(None, logging.INFO),
+    "transport_chosen": Kind(None, logging.INFO),
+    "grpc_connected": Kind(None, logging.INFO),
+    "grpc_disconnected": Kind(None, logging.WARNING, "nacos_async.grpc_disconnects"),
+    # every failed attempt, while the channel logs the first and every tenth at WARNING
+    "grpc_connect_failed": Kind(None, logging.DEBUG, "nacos_async.grpc_connect_failures"),
+    "grpc_reset": Kind(None, logging.INFO),
+    "grpc_redo": Kind(None, logging.INFO),
 }
 _UNLISTED = Kind(None, logging.DEBUG)  # other kinds are only passed to hooks (and DEBUG logs)
 

@@ -21,7 +21,7 @@ from urllib.parse import urlencode
 
 from nacos_async._binding import Binding
 from nacos_async._slots import Slots
-from nacos_async.auth import REFUSAL_STATUSES, AuthFlow, AuthPolicy, MakeError
+from nacos_async.auth import NO_CREDENTIALS, REFUSAL_STATUSES, AuthFlow, AuthPolicy, MakeError
 from nacos_async.backoff import Backoff
 from nacos_async.clock import Clock, within
 from nacos_async.errors import (
@@ -45,10 +45,6 @@ if TYPE_CHECKING:
 _METHODS = frozenset({"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"})
 _FORM = {"Content-Type": "application/x-www-form-urlencoded;charset=utf-8"}
 
-_NO_CREDENTIALS = (
-    "refused: the server requires credentials; give username and password "
-    "(NACOS_USERNAME / NACOS_PASSWORD)"
-)
 
 Params = Mapping[str, str]
 
@@ -222,7 +218,7 @@ class Sender:
                 if 200 <= status < 300 or status in accept:
                     return response
                 if status in REFUSAL_STATUSES and policy.tokens is None:
-                    raise response.error(_NO_CREDENTIALS)
+                    raise response.error(NO_CREDENTIALS)
                 if not response.retryable:
                     raise response.error()
                 failure = response.error()

@@ -30,7 +30,7 @@ from typing import Any
 import anyio
 
 from nacos_async._binding import Binding
-from nacos_async.auth import AuthPolicy, MakeError
+from nacos_async.auth import NO_CREDENTIALS, AuthPolicy, MakeError
 from nacos_async.background import LoopHandle, Supervisor
 from nacos_async.backoff import Backoff
 from nacos_async.clock import Clock, within
@@ -63,10 +63,6 @@ HEALTH_IDLE = 5.0  # a HealthCheck after this long without traffic (the Java cli
 HEALTH_TIMEOUT = 3.0
 CONNECT_TIMEOUT = 5.0  # ServerCheck, stream and SetupAck, at most (less with a smaller timeout)
 RECONNECT_CAP = 5.0  # the longest pause between two connection attempts (as the Java client)
-_NO_CREDENTIALS = (
-    "refused: the server requires credentials; give username and password "
-    "(NACOS_USERNAME / NACOS_PASSWORD)"
-)
 
 Listener = Callable[[int], None]  # called with the new generation after every (re)connect
 PushHandler = Callable[[dict[str, Any]], None]
@@ -273,7 +269,7 @@ class GrpcChannel:
                     return answer
                 if answer.error_code == NO_RIGHT:
                     if flow is None or flow.sent is None:
-                        raise answer_error(answer, request=kind, message=_NO_CREDENTIALS)
+                        raise answer_error(answer, request=kind, message=NO_CREDENTIALS)
                     await flow.refused(answer.message, _refusal(answer, kind, connection.where))
                     continue  # replay
                 failure = answer_error(answer, request=kind)
@@ -431,8 +427,6 @@ class GrpcChannel:
         self.servers.mark_failed(connection.server)
         self._events.emit("grpc_disconnected", module=self.module, server=connection.where,
                           connection_id=connection.id, reason=why)  # fmt: skip
-        logger.warning("gRPC %s connection %s to %s lost: %s", self.module, connection.id,
-                       connection.where, why)  # fmt: skip
         if self._loop is not None:
             self._loop.wake()
 

@@ -28,9 +28,7 @@ async def test_auto_chooses_grpc_against_a_grpc_capable_server(
                 assert await client.config.get("app") == "v1"
                 assert len(config_connections(server)) == 1
         assert "GET /v1/cs/configs" not in server.stats.requests
-        assert any(
-            "transport for config and naming: grpc" in r.getMessage() for r in caplog.records
-        )
+        assert any("transport_chosen transport=grpc" in r.getMessage() for r in caplog.records)
 
 
 async def test_auto_chooses_http_when_the_server_has_no_grpc_port(
@@ -45,7 +43,7 @@ async def test_auto_chooses_http_when_the_server_has_no_grpc_port(
                 assert "grpc-config" not in client.health().services
         assert server.stats.requests["GET /v3/client/cs/config"] == 1
         [line] = [
-            r.getMessage() for r in caplog.records if "transport for config" in r.getMessage()
+            r.getMessage() for r in caplog.records if "transport_chosen" in r.getMessage()
         ]
         assert "http" in line and "no gRPC answer" in line
 
