@@ -6,8 +6,8 @@ Writes ``results.json``, ``results.md`` (the tables) and ``chart.png`` under ``-
 (default ``benchmarks/results/full``, or ``.../quick``). Each scenario starts the dev server in
 its own process. Contenders alternate in short slices and every ratio is min/median/max over
 repeats, beside a raw-against-raw noise row (``_compare``). nacos-sdk-python 2.0.11 and 3.x and
-aiohttp alone run from cached virtualenvs under ``benchmarks/results/venvs`` (made on first use,
-which needs the package index; safe when two runs start at once). Not part of CI: the test
+aiohttp alone run from cached virtualenvs under ``~/.cache/nacos-async/venvs`` (made on first
+use, which needs the package index; safe when two runs start at once). Not part of CI: the test
 suite runs a tiny version of every scenario as a smoke test.
 """
 
