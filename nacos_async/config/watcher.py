@@ -61,14 +61,20 @@ class ConfigWatcher:
         self._handle: LoopHandle | None = None
         self._turn_scope: anyio.CancelScope | None = None
         self._resync = False
-        self._last_turn_at: float | None = None
+        self._last_ok_at: float | None = None  # when the backend last answered a turn
 
     def health(self) -> dict[str, Any]:
         handle = self._handle
+        failing = handle is not None and handle.failures > 0
+        since = self._last_ok_at
         return {
             "watched": len(self._keys),
             "mode": self._backend.watch_mode,
             "failing_turns": handle.failures if handle is not None else 0,
+            # how far behind the server the watcher may be: seconds since it last heard from it
+            "failing_for": round(self._runtime.clock.now() - since, 3)
+            if failing and since is not None
+            else None,
             "last_error": handle.last_error if handle is not None else None,
             "problems": [f"config watcher failing: {handle.last_error}"]
             if handle is not None and handle.failures >= 3
@@ -134,6 +140,7 @@ class ConfigWatcher:
                     self._turn_scope = None
             if scope.cancelled_caught:
                 return 0.0  # a key was added: ask again with it
+            self._last_ok_at = self._runtime.clock.now()
             for w in watched:
                 w.fresh = False
             await self._refresh(changed)

@@ -10,7 +10,7 @@ from typing import Any
 import anyio
 import pytest
 
-from nacos_async import NacosClient
+from nacos_async import NacosClient, NacosConnectionError
 from nacos_async.config.models import ConfigChange, md5_hex
 from nacos_async.response import Response
 from nacos_async.testing import (
@@ -133,6 +133,7 @@ class MockConfigServer:
         self.long_polls: list[int] = []  # keys per long-poll request
         self.reads: list[float] = []
         self.clock = FakeClock(start=0.0)
+        self.down = False
         self.transport = MockTransport(self.handle)
 
     def client(self, **settings: Any) -> NacosClient:
@@ -140,6 +141,8 @@ class MockConfigServer:
                            **settings)  # fmt: skip
 
     async def handle(self, request: HttpRequest) -> Response:
+        if self.down:
+            raise NacosConnectionError("refused", server=request.server)
         if request.path == "/v3/client/cs/config":
             self.reads.append(self.clock.now())
             content = self.configs.get((request.params or {})["dataId"])
@@ -266,3 +269,22 @@ async def test_a_burst_of_changes_is_read_at_once_and_each_delivered() -> None:
         with anyio.fail_after(10):
             await every.wait()
     assert sorted(delivered) == keys
+
+
+async def test_health_says_how_long_the_watcher_has_been_failing() -> None:
+    server = MockConfigServer(listener=False)
+    async with server.client(config_poll_interval=1, max_attempts=1) as client:
+        server.configs["app"] = "v1"
+        await client.config.add_listener("app", lambda _: None)
+        await server.clock.advance(2)
+        assert client.health().services["config"]["failing_for"] is None
+        server.down = True
+        for _ in range(60):
+            await server.clock.advance(1)
+        part = client.health().services["config"]
+        assert part["failing_turns"] >= 3 and part["failing_for"] >= 55
+        assert part["problems"] and not client.health().ok
+        server.down = False
+        for _ in range(40):
+            await server.clock.advance(1)
+        assert client.health().services["config"]["failing_for"] is None

@@ -42,9 +42,7 @@ async def test_auto_chooses_http_when_the_server_has_no_grpc_port(
                 assert await client.config.get("app") == "v1"
                 assert "grpc-config" not in client.health().services
         assert server.stats.requests["GET /v3/client/cs/config"] == 1
-        [line] = [
-            r.getMessage() for r in caplog.records if "transport_chosen" in r.getMessage()
-        ]
+        [line] = [r.getMessage() for r in caplog.records if "transport_chosen" in r.getMessage()]
         assert "http" in line and "no gRPC answer" in line
 
 
