@@ -7,8 +7,8 @@ watcher do not know which one they use.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Protocol
+from collections.abc import Callable, Coroutine, Mapping
+from typing import Any, Protocol
 
 from nacos_async.config.models import ConfigItem, ConfigKey
 from nacos_async.errors import NacosClosedError
@@ -51,11 +51,14 @@ class BackendChosenAtStart:
 
     def __init__(self, chosen: Callable[[bool], ConfigBackend | None]) -> None:
         self._chosen = chosen
+        self._resolved: ConfigBackend | None = None  # once chosen, it never changes
 
     def _backend(self) -> ConfigBackend:
-        backend = self._chosen(True)
+        backend = self._resolved
         if backend is None:
-            raise NacosClosedError("client is closed (or was never started)")
+            backend = self._resolved = self._chosen(True)
+            if backend is None:
+                raise NacosClosedError("client is closed (or was never started)")
         return backend
 
     @property
@@ -63,8 +66,9 @@ class BackendChosenAtStart:
         backend = self._chosen(False)
         return backend.watch_mode if backend is not None else None
 
-    async def get(self, key: ConfigKey) -> ConfigItem | None:
-        return await self._backend().get(key)
+    def get(self, key: ConfigKey) -> Coroutine[Any, Any, ConfigItem | None]:
+        # the chosen backend's own call, not a coroutine awaiting it: one layer less per read
+        return self._backend().get(key)
 
     async def publish(
         self, key: ConfigKey, content: str, config_type: str, cas_md5: str | None
