@@ -35,7 +35,20 @@ class ApiVersions:
     def __init__(self, setting: Literal["auto", "v1", "v3"], events: Events) -> None:
         self._pinned: Family | None = None if setting == "auto" else setting
         self._served: dict[Family, bool | None] = {"v1": None, "v3": None}
+        self._first: dict[Family, Family] = {}  # preferred family -> the one to try first
         self._events = events
+        self._choose()
+
+    def _choose(self) -> None:
+        """Work out, for each preference, which family to try first (after every change)."""
+        for prefer in ("v1", "v3"):
+            other = _other(prefer)
+            lacks_prefer = self._served[prefer] is False and self._served[other] is not False
+            self._first[prefer] = self._pinned or (other if lacks_prefer else prefer)
+
+    def _mark(self, family: Family, served: bool) -> None:
+        self._served[family] = served
+        self._choose()
 
     async def call(
         self,
@@ -53,34 +66,35 @@ class ApiVersions:
         admin API whose open v1 twin needs none): if v1 turns out to be gone as well, the
         refusal is raised, which says what to configure. Never around a permission refusal.
         """
-        if self._pinned is not None:
-            return await (v3 if self._pinned == "v3" else v1)(*args)
-        first = prefer
-        if self._served[first] is False and self._served[_other(first)] is not False:
-            first = _other(first)
+        first = self._first[prefer]
         refusal: NacosAuthError | None = None
         try:
             result = await (v3 if first == "v3" else v1)(*args)
         except NacosApiUnavailableError:
-            self._served[first] = False
+            if self._pinned is not None:
+                raise
+            self._mark(first, False)
         except NacosPermissionError:
             raise
         except NacosAuthError as exc:
             if not (around_refusal and first == "v3" and self._served["v1"] is not False):
                 raise
+            if self._pinned is not None:
+                raise
             refusal = exc
         else:
-            self._served[first] = True
+            if self._served[first] is not True and self._pinned is None:
+                self._mark(first, True)
             return result
         second = _other(first)
         try:
             result = await (v3 if second == "v3" else v1)(*args)
         except NacosApiUnavailableError:
-            self._served[second] = False
+            self._mark(second, False)
             if refusal is not None:
                 raise refusal from None
             raise
-        self._served[second] = True
+        self._mark(second, True)
         if refusal is None:
             self._events.emit("api_version", version=second)
         else:

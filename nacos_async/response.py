@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Awaitable, Container, Mapping
-from typing import TYPE_CHECKING, Any, Protocol
+from collections.abc import Awaitable, Callable, Container, Mapping
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, overload
 
 from nacos_async.errors import (
     NacosApiUnavailableError,
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from nacos_async.servers import ServerAddress
     from nacos_async.signing import Resource
 
+T = TypeVar("T")
 _MESSAGE_LIMIT = 500
 _HTML_DIV = re.compile(r"<div>(.*?)</div>", re.S | re.I)
 _UNAVAILABLE_STATUSES = frozenset({405, 410, 501})
@@ -36,8 +37,10 @@ _LOGIN_REFUSALS = (
 
 
 class Send(Protocol):
-    """Sends one logical request and returns its answer (``Sender.request``)."""
+    """Sends one logical request and returns its answer (``Sender.request``), or what ``read``
+    makes of it: read inside the sending coroutine, a hot call awaits one coroutine less."""
 
+    @overload
     def __call__(
         self,
         method: str,
@@ -51,7 +54,25 @@ class Send(Protocol):
         resource: Resource | None = ...,
         accept: Container[int] = ...,
         server: ServerAddress | None = ...,
+        read: None = ...,
     ) -> Awaitable[Response]: ...
+
+    @overload
+    def __call__(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = ...,
+        data: Mapping[str, str] | None = ...,
+        headers: Mapping[str, str] | None = ...,
+        auth: bool = ...,
+        timeout: float | None = ...,
+        resource: Resource | None = ...,
+        accept: Container[int] = ...,
+        server: ServerAddress | None = ...,
+        read: Callable[[Response], T],
+    ) -> Awaitable[T]: ...
 
 
 class Response:

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Container, Mapping
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Container, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 from urllib.parse import urlencode
 
 from nacos_async._binding import Binding
@@ -47,6 +47,7 @@ _FORM = {"Content-Type": "application/x-www-form-urlencoded;charset=utf-8"}
 
 
 Params = Mapping[str, str]
+T = TypeVar("T")
 
 
 class Sender:
@@ -85,6 +86,7 @@ class Sender:
         self._open = False
         await self._transport.close()
 
+    @overload
     async def request(
         self,
         method: str,
@@ -97,15 +99,49 @@ class Sender:
         resource: Resource | None = None,
         accept: Container[int] = (),
         server: ServerAddress | None = None,
-    ) -> Response:
+        read: None = None,
+    ) -> Response: ...
+
+    @overload
+    async def request(
+        self,
+        method: str,
+        path: str,
+        params: Params | None = None,
+        data: Params | None = None,
+        headers: Params | None = None,
+        auth: bool = True,
+        timeout: float | None = None,
+        resource: Resource | None = None,
+        accept: Container[int] = (),
+        server: ServerAddress | None = None,
+        *,
+        read: Callable[[Response], T],
+    ) -> T: ...
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        params: Params | None = None,
+        data: Params | None = None,
+        headers: Params | None = None,
+        auth: bool = True,
+        timeout: float | None = None,
+        resource: Resource | None = None,
+        accept: Container[int] = (),
+        server: ServerAddress | None = None,
+        read: Callable[[Response], Any] | None = None,
+    ) -> Any:
         """Send one logical request: failover, retries, one replay after a token refusal.
 
         Arguments after ``path`` are meant to be given by keyword; the client passes them in
         order, which is cheaper on every request.
 
-        Returns the answer for 2xx and for any status in ``accept``; raises a typed
-        ``NacosError`` otherwise. ``server`` pins one server (no failover), e.g. an address
-        server.
+        Returns the answer for 2xx and for any status in ``accept`` (or ``read(answer)``, read
+        in this coroutine: a caller that only reads the answer needs no coroutine of its own);
+        raises a typed ``NacosError`` otherwise. ``server`` pins one server (no failover), e.g.
+        an address server.
 
         One coroutine does it all on the way that almost every request takes (a free slot, a
         fresh token, one answer): every layer of awaiting costs CPU on each suspension.
@@ -124,7 +160,8 @@ class Sender:
             raise NacosClosedError("client is closed (or was never started)")
         self._binding.check()
         clock = self._clock
-        deadline = clock.now() + budget
+        now = clock.now()  # read again after every wait: until then, it is still now
+        deadline = now + budget
         policy = self._auth
         tokens = policy.tokens if auth else None
         logs_in = tokens is not None
@@ -145,7 +182,9 @@ class Sender:
                 while True:  # a slot first, then the token: never a token read before the wait
                     if slots.free:
                         slots.free -= 1  # the common case: no call, no await
-                    elif not await within(clock, deadline, slots.take):
+                    elif await within(clock, deadline, slots.take):
+                        now = clock.now()
+                    else:
                         raise NacosTimeoutError(
                             f"no free connection slot within {budget:g}s (pool_size="
                             f"{self._settings.pool_size})", method=method, path=path,
@@ -154,7 +193,7 @@ class Sender:
                         if tokens is None:
                             token = None
                         elif flow is None:
-                            token = policy.token_now()  # the fast path: no flow needed yet
+                            token = tokens.usable(now)  # the fast path: no flow needed yet
                         else:
                             token = flow.token_now()
                         if token is not None or not logs_in:
@@ -163,13 +202,13 @@ class Sender:
                                     "client closed while the request was pending",
                                     method=method, path=path,
                                 )  # fmt: skip
-                            remaining = deadline - clock.now()
+                            remaining = deadline - now
                             if remaining <= 0:
                                 raise NacosTimeoutError(
                                     f"no answer within {budget:g}s", method=method, path=path
                                 )
                             # whole tenths, so that aiohttp's timeout objects are reused
-                            if remaining >= 1:
+                            if remaining < budget and remaining >= 1:
                                 remaining = math.floor(remaining * 10) / 10
                             request = (
                                 HttpRequest(  # positional: keywords cost a call more
@@ -189,7 +228,7 @@ class Sender:
                                 )
                             )  # fmt: skip
                             observed = events.wants("request")
-                            started = clock.now() if observed else 0.0
+                            started = now
                             response = await self._transport.send(request)
                             break
                     finally:
@@ -201,6 +240,7 @@ class Sender:
                         flow = policy.flow(path, deadline)
                     assert flow is not None
                     await flow.wait_for_token()  # the shared login, without holding a slot
+                    now = clock.now()
                 if observed:
                     self._record(request, response.status, clock.now() - started)
                 else:
@@ -214,9 +254,10 @@ class Sender:
                         flow = policy.flow(path, deadline, sent=token)
                     assert flow is not None
                     await flow.refused(response.message, _refusal_error(response))
+                    now = clock.now()
                     continue  # replay
                 if 200 <= status < 300 or status in accept:
-                    return response
+                    return response if read is None else read(response)
                 if status in REFUSAL_STATUSES and policy.tokens is None:
                     raise response.error(NO_CREDENTIALS)
                 if not response.retryable:
@@ -232,6 +273,7 @@ class Sender:
                 raise failure
             self._events.emit("retry", path=path, attempt=attempt, reason=str(failure))
             await clock.sleep(pause)
+            now = clock.now()
 
     def _build(
         self,

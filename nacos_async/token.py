@@ -140,13 +140,14 @@ class TokenManager:
         if self._renewal is None:
             self._renewal = self._supervisor.start_loop("token-refresh", self.refresh_step)
 
-    def usable(self) -> Token | None:
-        """The token if callers may send it now (fresh, not refused, outside the margin)."""
+    def usable(self, now: float | None = None) -> Token | None:
+        """The token if callers may send it now (fresh, not refused, outside the margin);
+        ``now``: the clock's time when the caller already read it."""
         token = self._token
         if (
             token is not None
             and token.generation > self._rejected_generation
-            and self._clock.now() < token.usable_until
+            and (self._clock.now() if now is None else now) < token.usable_until
         ):
             return token
         return None

@@ -7,8 +7,8 @@ watcher do not know which one they use.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, Mapping
-from typing import Any, Protocol
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Protocol
 
 from nacos_async.config.models import ConfigItem, ConfigKey
 from nacos_async.errors import NacosClosedError
@@ -22,8 +22,9 @@ class ConfigBackend(Protocol):
         """How changes are detected ("long-poll", "md5", "push"); None before the first turn."""
         ...
 
-    async def get(self, key: ConfigKey) -> ConfigItem | None:
-        """The config, or None when it does not exist."""
+    def get(self, key: ConfigKey) -> Awaitable[ConfigItem | None]:
+        """The config, or None when it does not exist (an awaitable: a backend may hand back
+        the call that answers, one coroutine less on every read)."""
         ...
 
     async def publish(
@@ -52,6 +53,8 @@ class BackendChosenAtStart:
     def __init__(self, chosen: Callable[[bool], ConfigBackend | None]) -> None:
         self._chosen = chosen
         self._resolved: ConfigBackend | None = None  # once chosen, it never changes
+        # the chosen backend's own ``get`` once there is one: a read goes straight to it
+        self.get: Callable[[ConfigKey], Awaitable[ConfigItem | None]] = self._first_get
 
     def _backend(self) -> ConfigBackend:
         backend = self._resolved
@@ -59,6 +62,7 @@ class BackendChosenAtStart:
             backend = self._resolved = self._chosen(True)
             if backend is None:
                 raise NacosClosedError("client is closed (or was never started)")
+            self.get = backend.get
         return backend
 
     @property
@@ -66,8 +70,7 @@ class BackendChosenAtStart:
         backend = self._chosen(False)
         return backend.watch_mode if backend is not None else None
 
-    def get(self, key: ConfigKey) -> Coroutine[Any, Any, ConfigItem | None]:
-        # the chosen backend's own call, not a coroutine awaiting it: one layer less per read
+    def _first_get(self, key: ConfigKey) -> Awaitable[ConfigItem | None]:
         return self._backend().get(key)
 
     async def publish(

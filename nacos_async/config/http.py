@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Coroutine, Mapping
+from collections.abc import Awaitable, Mapping
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -33,6 +33,43 @@ WORD, LINE = "\x02", "\x01"
 _MISSING_OK = frozenset({404})
 
 
+def _item_of_v3(response: Response) -> ConfigItem | None:
+    """A v3 read's answer (read in the sending coroutine: made on every read)."""
+    body = response.json_object("config answer")
+    if body.get("code") == NOT_FOUND:
+        return None
+    data = body.get("data")
+    if body.get("code") != 0 or not isinstance(data, dict):
+        raise response.error(f"unexpected config answer {response.message!r}")
+    content = data.get("content")
+    if not isinstance(content, str):
+        raise response.protocol_error("config answer has no 'content'")
+    md5 = data.get("md5")
+    modified = data.get("lastModified")
+    return ConfigItem(  # content, md5, type, last-modified: in order
+        content,
+        md5 if isinstance(md5, str) and md5 else md5_hex(content),
+        str(data.get("contentType") or "text"),
+        str(modified) if modified is not None else None,
+    )
+
+
+def _item_of_v1(response: Response) -> ConfigItem | None:
+    """A v1 read's answer: the content as the body, what the server knows of it in headers."""
+    if response.status == 404:
+        if response.is_api_missing():
+            raise response.error()
+        return None
+    content = response.text()
+    headers = response.headers
+    return ConfigItem(  # content, md5, type, last-modified: in order
+        content,
+        headers.get("Content-MD5") or md5_hex(content),
+        headers.get("Config-Type") or "text",
+        headers.get("Last-Modified"),
+    )
+
+
 def _tenant(key: ConfigKey) -> dict[str, str]:
     return {} if key.namespace == "public" else {"tenant": key.namespace}
 
@@ -49,47 +86,20 @@ class HttpConfigBackend:
         self._next_read_at = -math.inf
         self._long_polls = LongPollBatches(self._listen_held, runtime.supervisor)
 
-    def get(self, key: ConfigKey) -> Coroutine[Any, Any, ConfigItem | None]:
-        # the family's call itself, not a coroutine awaiting it: one layer less on every read
+    def get(self, key: ConfigKey) -> Awaitable[ConfigItem | None]:
+        # the family's choice itself, not a coroutine awaiting it: one layer less on every read
         return self._runtime.api.call(self._get_v3, self._get_v1, key)
 
-    async def _get_v3(self, key: ConfigKey) -> ConfigItem | None:
+    def _get_v3(self, key: ConfigKey) -> Awaitable[ConfigItem | None]:
         params = {"dataId": key.data_id, "groupName": key.group, "namespaceId": key.namespace}
-        response = await self._send("GET", V3_CLIENT, params=params, resource="config")
-        body = response.json_object("config answer")
-        if body.get("code") == NOT_FOUND:
-            return None
-        data = body.get("data")
-        if body.get("code") != 0 or not isinstance(data, dict):
-            raise response.error(f"unexpected config answer {response.message!r}")
-        content = data.get("content")
-        if not isinstance(content, str):
-            raise response.protocol_error("config answer has no 'content'")
-        md5 = data.get("md5")
-        modified = data.get("lastModified")
-        return ConfigItem(  # content, md5, type, last-modified (in order: made on every read)
-            content,
-            md5 if isinstance(md5, str) and md5 else md5_hex(content),
-            str(data.get("contentType") or "text"),
-            str(modified) if modified is not None else None,
-        )
+        return self._send("GET", V3_CLIENT, params=params, resource="config", read=_item_of_v3)
 
-    async def _get_v1(self, key: ConfigKey) -> ConfigItem | None:
+    def _get_v1(self, key: ConfigKey) -> Awaitable[ConfigItem | None]:
         params = {"dataId": key.data_id, "group": key.group}
         if key.namespace != "public":
             params["tenant"] = key.namespace
-        response = await self._send("GET", V1, params=params, accept=_MISSING_OK, resource="config")
-        if response.status == 404:
-            if response.is_api_missing():
-                raise response.error()
-            return None
-        content = response.text()
-        headers = response.headers
-        return ConfigItem(  # content, md5, type, last-modified (in order: made on every read)
-            content,
-            headers.get("Content-MD5") or md5_hex(content),
-            headers.get("Config-Type") or "text",
-            headers.get("Last-Modified"),
+        return self._send(
+            "GET", V1, params=params, accept=_MISSING_OK, resource="config", read=_item_of_v1
         )
 
     async def publish(
