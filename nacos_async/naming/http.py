@@ -15,6 +15,7 @@ import json
 import logging
 from typing import Any
 
+from nacos_async._concurrent import run_all
 from nacos_async._runtime import Runtime
 from nacos_async.errors import NacosAuthError, NacosBadRequestError
 from nacos_async.names import DEFAULT_CLUSTER
@@ -25,6 +26,7 @@ from nacos_async.response import Response
 
 logger = logging.getLogger("nacos_async")
 
+_CLUSTERS_REMEMBERED = 1024  # services whose cluster names are kept (forgotten all at once)
 V1_INSTANCE = "/v1/ns/instance"
 V3_INSTANCE = "/v3/client/ns/instance"
 V3_ADMIN_INSTANCE = "/v3/admin/ns/instance"
@@ -46,6 +48,7 @@ class HttpNamingBackend:
         )
         self._forms: dict[tuple[str, str, str, str, int], tuple[InstanceSpec, dict[str, str]]] = {}
         self._cluster_lookup_refused: str | None = None  # why lists show DEFAULT only, if so
+        self._clusters_seen: dict[tuple[str, str], list[str]] = {}  # (service, group) -> names
 
     @property
     def namespace(self) -> str:
@@ -142,14 +145,40 @@ class HttpNamingBackend:
         base = {"serviceName": service, "groupName": group, "namespaceId": self.namespace}
         joined = ",".join(clusters)
 
-        async def v3() -> list[Instance]:
-            names = clusters or await self._clusters(service, group)
+        async def listed(names: list[str]) -> list[Instance]:
             if not names:
                 return []  # no such service, or no instance in any cluster
             params = base | {"clusterName": ",".join(names)}
             response = await self._request("GET", f"{V3_INSTANCE}/list", params=params)
             hosts = hosts_from_json(response.body, "v3")
             return hosts if hosts is not None else _instances(response, _expect_ok(response))
+
+        async def v3() -> list[Instance]:
+            if clusters:
+                return await listed(clusters)
+            seen = self._clusters_seen.get((service, group))
+            if seen is None:
+                current = await self._clusters(service, group)
+                self._remember_clusters(service, group, current)
+                return await listed(current)
+            # the clusters seen last time are listed while the current ones are looked up:
+            # one round trip, unless the service's clusters changed in between
+            names: list[str] = []
+            hosts: list[Instance] = []
+
+            async def lookup() -> None:
+                nonlocal names
+                names = await self._clusters(service, group)
+
+            async def list_seen() -> None:
+                nonlocal hosts
+                hosts = await listed(seen)
+
+            await run_all((lookup, list_seen))
+            if names == seen:
+                return hosts
+            self._remember_clusters(service, group, names)
+            return await listed(names)
 
         async def v1() -> list[Instance]:
             params = (
@@ -188,6 +217,11 @@ class HttpNamingBackend:
             return _count(response, body.get("count", 0)), [str(name) for name in doms]
 
         return await self._runtime.api.call(v3, v1, prefer="v1")
+
+    def _remember_clusters(self, service: str, group: str, names: list[str]) -> None:
+        if len(self._clusters_seen) >= _CLUSTERS_REMEMBERED:
+            self._clusters_seen.clear()
+        self._clusters_seen[service, group] = names
 
     async def _clusters(self, service: str, group: str) -> list[str]:
         """The service's cluster names from the v3 admin service detail ([]: no such service).

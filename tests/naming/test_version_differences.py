@@ -3,10 +3,13 @@ public API (the same calls over gRPC: tests/grpc/test_naming.py and tests/contra
 
 from __future__ import annotations
 
+import asyncio
+
 import anyio
 import pytest
 
 from nacos_async import NacosApiUnavailableError, NacosAuthError, NacosClient, NacosNotFoundError
+from nacos_async.response import Response
 from nacos_async.testing import FLAVORS, FakeClock, Flavor, NacosDevCluster, NacosDevServer
 
 from .helpers import EventCounter
@@ -298,3 +301,44 @@ async def test_pinned_v1_on_32_is_an_unavailable_api(flavor: Flavor) -> None:
     async with NacosDevServer(flavor=flavor) as server, admin(server, api_version="v1") as client:
         with pytest.raises(NacosApiUnavailableError, match="no such api:POST:/nacos/v1/ns"):
             await client.naming.register_instance("orders", "10.0.0.5", 8080)
+
+
+async def test_on_32_a_list_asks_for_the_clusters_while_listing_those_seen_last_time() -> None:
+    """Two requests (cluster names, then the list) cost one round trip once the names are
+    known: the clusters seen last time are listed while the current ones are looked up."""
+    from nacos_async.testing import MockTransport, answer
+    from nacos_async.transport import HttpRequest
+
+    listing = asyncio.Event()
+    clusters = ["east"]
+    lookups: list[str] = []
+
+    async def handler(request: HttpRequest) -> Response:
+        if request.path.endswith("/login"):
+            return answer(json={"accessToken": "t", "tokenTtl": 18000})
+        if request.path == "/v3/admin/ns/service":
+            lookups.append("asked")
+            if len(lookups) > 1:  # from the second list on: answer only once the list is asked
+                await listing.wait()
+            return answer(json={"code": 0, "data": {"clusterMap": {c: {} for c in clusters}}})
+        assert request.path == "/v3/client/ns/instance/list"
+        listing.set()
+        names = (request.params or {})["clusterName"].split(",")
+        hosts = [{"ip": f"10.0.0.{i}", "port": 80, "clusterName": n} for i, n in enumerate(names)]
+        return answer(json={"code": 0, "data": hosts})
+
+    client = NacosClient("nacos.test:8848", username="u", password="p", api_version="v3",
+                         transport=MockTransport(handler))  # fmt: skip
+    async with client:
+        with anyio.fail_after(5):  # a lookup that waited for the list would never end
+            assert [h.cluster_name for h in await client.naming.list_instances("orders")] == [
+                "east"
+            ]
+            listing.clear()
+            assert [h.cluster_name for h in await client.naming.list_instances("orders")] == [
+                "east"
+            ]
+            clusters.append("west")  # a cluster appears: listed again with the current names
+            listing.clear()
+            listed = await client.naming.list_instances("orders")
+            assert sorted(h.cluster_name for h in listed) == ["east", "west"]
