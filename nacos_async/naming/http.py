@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Awaitable, Mapping
 from typing import Any
 
 from nacos_async._concurrent import run_all
@@ -28,11 +29,14 @@ logger = logging.getLogger("nacos_async")
 
 _CLUSTERS_REMEMBERED = 1024  # services whose cluster names are kept (forgotten all at once)
 V1_INSTANCE = "/v1/ns/instance"
+V1_BEAT = "/v1/ns/instance/beat"
 V3_INSTANCE = "/v3/client/ns/instance"
 V3_ADMIN_INSTANCE = "/v3/admin/ns/instance"
 V3_ADMIN_SERVICE = "/v3/admin/ns/service"
 NOT_FOUND_V1 = 20404
 NOT_FOUND_V3 = 21003
+_HEARTBEAT = {"heartBeat": "true"}
+Params = Mapping[str, str]
 SERVICE_NOT_EXIST = 21008
 SCAN_PAGE_SIZE = 500  # services per page when reading a whole group from the v3 admin list
 
@@ -48,6 +52,7 @@ class HttpNamingBackend:
         )
         self._forms: dict[tuple[str, str, str, str, int], tuple[InstanceSpec, dict[str, str]]] = {}
         self._cluster_lookup_refused: str | None = None  # why lists show DEFAULT only, if so
+        self._light_beats: dict[tuple[str, str, str, str, int], tuple[InstanceSpec, Params]] = {}
         self._clusters_seen: dict[tuple[str, str], list[str]] = {}  # (service, group) -> names
 
     @property
@@ -110,34 +115,27 @@ class HttpNamingBackend:
 
         await self._runtime.api.call(v3, v1, prefer="v1")
 
-    async def _beat(self, spec: InstanceSpec, light: bool) -> Beat:
+    def _beat(self, spec: InstanceSpec, light: bool) -> Awaitable[Beat]:
         """One heartbeat; a light v1 beat omits the beat JSON (the server said it may)."""
+        return self._runtime.api.call(self._beat_v3, self._beat_v1, spec, light, prefer="v1")
 
-        async def v3() -> Beat:
-            response = await self._request(
-                "POST", V3_INSTANCE, data=self._form(spec), params={"heartBeat": "true"}
-            )
-            body = response.json_object("beat answer")
-            if body.get("code") == NOT_FOUND_V3:
-                return Beat(found=False)
-            _expect_ok(response, body)
-            return Beat(found=True)
+    def _beat_v3(self, spec: InstanceSpec, light: bool) -> Awaitable[Beat]:
+        return self._send("POST", V3_INSTANCE, params=_HEARTBEAT, data=self._form(spec),
+                          resource="naming", read=_beat_of_v3)  # fmt: skip
 
-        async def v1() -> Beat:
-            params = _identity(spec, self.namespace)
-            if not light:
-                params["beat"] = _beat_json(spec)
-            response = await self._request("PUT", f"{V1_INSTANCE}/beat", params=params)
-            body = response.json_object("beat answer")
-            ms = body.get("clientBeatInterval")
-            interval = ms / 1000 if isinstance(ms, int | float) and ms > 0 else None
-            return Beat(
-                found=body.get("code") != NOT_FOUND_V1,
-                interval=interval,
-                light=body.get("lightBeatEnabled") is True,
-            )
-
-        return await self._runtime.api.call(v3, v1, prefer="v1")
+    def _beat_v1(self, spec: InstanceSpec, light: bool) -> Awaitable[Beat]:
+        if light:  # the same identity every few seconds: built once per registration
+            cached = self._light_beats.get(spec.key)
+            if cached is not None and cached[0] is spec:
+                params = cached[1]
+            else:
+                if len(self._light_beats) > 10_000:
+                    self._light_beats.clear()
+                params = _identity(spec, self.namespace)
+                self._light_beats[spec.key] = (spec, params)
+        else:
+            params = _identity(spec, self.namespace) | {"beat": _beat_json(spec)}
+        return self._send("PUT", V1_BEAT, params=params, resource="naming", read=_beat_of_v1)
 
     async def list_instances(
         self, service: str, group: str, clusters: list[str], healthy_only: bool
@@ -357,6 +355,25 @@ def _regex_literal(text: str) -> str:
     """``text`` as a regular expression matching only itself, in Java's syntax and Python's
     (names hold letters, digits and ``_ - . :``; a backslash before any other sign is literal)."""
     return "".join(c if c.isalnum() or c == "_" else "\\" + c for c in text)
+
+
+def _beat_of_v3(response: Response) -> Beat:
+    body = response.json_object("beat answer")
+    if body.get("code") == NOT_FOUND_V3:
+        return Beat(found=False)
+    _expect_ok(response, body)
+    return Beat(found=True)
+
+
+def _beat_of_v1(response: Response) -> Beat:
+    body = response.json_object("beat answer")
+    ms = body.get("clientBeatInterval")
+    interval = ms / 1000 if isinstance(ms, int | float) and ms > 0 else None
+    return Beat(
+        found=body.get("code") != NOT_FOUND_V1,
+        interval=interval,
+        light=body.get("lightBeatEnabled") is True,
+    )
 
 
 def _identity(spec: InstanceSpec, namespace: str) -> dict[str, str]:
