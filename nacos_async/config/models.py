@@ -50,11 +50,14 @@ class ConfigItem:
         last_modified: str | None = None,
         source: Source = "server",
     ) -> None:
-        # one update of the instance dictionary, not five object.__setattr__ calls: made on
-        # every read
-        self.__dict__.update(
-            content=content, md5=md5, type=type, last_modified=last_modified, source=source
-        )
+        # straight into the instance dictionary, not five object.__setattr__ calls (nor a
+        # keyword dictionary for update()): made on every read
+        fields = self.__dict__
+        fields["content"] = content
+        fields["md5"] = md5
+        fields["type"] = type
+        fields["last_modified"] = last_modified
+        fields["source"] = source
 
 
 @dataclass(frozen=True)

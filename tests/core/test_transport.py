@@ -216,6 +216,9 @@ async def test_a_call_after_close_raises_closed_error() -> None:
         pass
     with pytest.raises(NacosClosedError, match="closed"):
         await client.request("GET", METRICS)
+    pending = client.request("GET", METRICS)  # raises where it is awaited, as an async def would
+    with pytest.raises(NacosClosedError, match="closed"):
+        await pending
     with pytest.raises(NacosClosedError):
         await client.start()
 
