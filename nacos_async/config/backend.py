@@ -27,6 +27,11 @@ class ConfigBackend(Protocol):
         the call that answers, one coroutine less on every read)."""
         ...
 
+    def content(self, key: ConfigKey) -> Awaitable[str | None]:
+        """The config's content alone, or None (a read that needs nothing else, as
+        ``client.config.get``, has nothing else built)."""
+        ...
+
     async def publish(
         self, key: ConfigKey, content: str, config_type: str, cas_md5: str | None
     ) -> None:
@@ -55,6 +60,7 @@ class BackendChosenAtStart:
         self._resolved: ConfigBackend | None = None  # once chosen, it never changes
         # the chosen backend's own ``get`` once there is one: a read goes straight to it
         self.get: Callable[[ConfigKey], Awaitable[ConfigItem | None]] = self._first_get
+        self.content: Callable[[ConfigKey], Awaitable[str | None]] = self._first_content
 
     def _backend(self) -> ConfigBackend:
         backend = self._resolved
@@ -63,6 +69,7 @@ class BackendChosenAtStart:
             if backend is None:
                 raise NacosClosedError("client is closed (or was never started)")
             self.get = backend.get
+            self.content = backend.content
         return backend
 
     @property
@@ -72,6 +79,9 @@ class BackendChosenAtStart:
 
     def _first_get(self, key: ConfigKey) -> Awaitable[ConfigItem | None]:
         return self._backend().get(key)
+
+    def _first_content(self, key: ConfigKey) -> Awaitable[str | None]:
+        return self._backend().content(key)
 
     async def publish(
         self, key: ConfigKey, content: str, config_type: str, cas_md5: str | None

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Awaitable, Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, NamedTuple
 from urllib.parse import unquote_plus
 
 from nacos_async._concurrent import run_all
@@ -33,17 +33,24 @@ WORD, LINE = "\x02", "\x01"
 _MISSING_OK = frozenset({404})
 
 
-def _item_of_v3(response: Response) -> ConfigItem | None:
-    """A v3 read's answer (read in the sending coroutine: made on every read)."""
+def _data_of_v3(response: Response) -> dict[str, Any] | None:
+    """A v3 read's ``data`` (its ``content`` checked), or None when the config does not exist."""
     body = response.json_object("config answer")
     if body.get("code") == NOT_FOUND:
         return None
     data = body.get("data")
     if body.get("code") != 0 or not isinstance(data, dict):
         raise response.error(f"unexpected config answer {response.message!r}")
-    content = data.get("content")
-    if not isinstance(content, str):
+    if not isinstance(data.get("content"), str):
         raise response.protocol_error("config answer has no 'content'")
+    return data
+
+
+def _item_of_v3(response: Response) -> ConfigItem | None:
+    data = _data_of_v3(response)
+    if data is None:
+        return None
+    content = data["content"]
     md5 = data.get("md5")
     modified = data.get("lastModified")
     return ConfigItem(  # content, md5, type, last-modified: in order
@@ -54,13 +61,25 @@ def _item_of_v3(response: Response) -> ConfigItem | None:
     )
 
 
-def _item_of_v1(response: Response) -> ConfigItem | None:
-    """A v1 read's answer: the content as the body, what the server knows of it in headers."""
+def _content_of_v3(response: Response) -> str | None:
+    data = _data_of_v3(response)
+    return None if data is None else data["content"]
+
+
+def _content_of_v1(response: Response) -> str | None:
+    """A v1 read's answer: the content is the body (None: no such config)."""
     if response.status == 404:
         if response.is_api_missing():
             raise response.error()
         return None
-    content = response.text()
+    return response.text()
+
+
+def _item_of_v1(response: Response) -> ConfigItem | None:
+    """The content, and what the server knows of it in the headers."""
+    content = _content_of_v1(response)
+    if content is None:
+        return None
     headers = response.headers
     return ConfigItem(  # content, md5, type, last-modified: in order
         content,
@@ -68,6 +87,17 @@ def _item_of_v1(response: Response) -> ConfigItem | None:
         headers.get("Config-Type") or "text",
         headers.get("Last-Modified"),
     )
+
+
+class _Readers(NamedTuple):
+    """How each API family's answer to a read is read."""
+
+    v3: Callable[[Response], Any]
+    v1: Callable[[Response], Any]
+
+
+_ITEM = _Readers(_item_of_v3, _item_of_v1)
+_CONTENT = _Readers(_content_of_v3, _content_of_v1)
 
 
 def _tenant(key: ConfigKey) -> dict[str, str]:
@@ -88,18 +118,21 @@ class HttpConfigBackend:
 
     def get(self, key: ConfigKey) -> Awaitable[ConfigItem | None]:
         # the family's choice itself, not a coroutine awaiting it: one layer less on every read
-        return self._runtime.api.call(self._get_v3, self._get_v1, key)
+        return self._runtime.api.call(self._read_v3, self._read_v1, key, _ITEM)
 
-    def _get_v3(self, key: ConfigKey) -> Awaitable[ConfigItem | None]:
+    def content(self, key: ConfigKey) -> Awaitable[str | None]:
+        return self._runtime.api.call(self._read_v3, self._read_v1, key, _CONTENT)
+
+    def _read_v3(self, key: ConfigKey, readers: _Readers) -> Awaitable[Any]:
         params = {"dataId": key.data_id, "groupName": key.group, "namespaceId": key.namespace}
-        return self._send("GET", V3_CLIENT, params=params, resource="config", read=_item_of_v3)
+        return self._send("GET", V3_CLIENT, params=params, resource="config", read=readers.v3)
 
-    def _get_v1(self, key: ConfigKey) -> Awaitable[ConfigItem | None]:
+    def _read_v1(self, key: ConfigKey, readers: _Readers) -> Awaitable[Any]:
         params = {"dataId": key.data_id, "group": key.group}
         if key.namespace != "public":
             params["tenant"] = key.namespace
         return self._send(
-            "GET", V1, params=params, accept=_MISSING_OK, resource="config", read=_item_of_v1
+            "GET", V1, params=params, accept=_MISSING_OK, resource="config", read=readers.v1
         )
 
     async def publish(

@@ -82,11 +82,12 @@ class ConfigService:
         except (KeyError, TypeError):
             key = self._key(data_id, group, namespace)
         if self._failover is None and self._snapshots is None:
-            item = await self._backend.get(key)  # no local copies to consult: ask the server
+            content = await self._backend.content(key)  # no local copies: the server's answer
         else:
             item = await self._read(key)
-        if item is not None:
-            return item.content
+            content = None if item is None else item.content
+        if content is not None:
+            return content
         if default is _MISSING:
             raise _not_found(key)
         return default

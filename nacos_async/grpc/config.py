@@ -57,6 +57,10 @@ class GrpcConfigBackend:
         channel.add_listener(self._on_connected)
 
     # ----- reads and writes ---------------------------------------------------------------------
+    async def content(self, key: ConfigKey) -> str | None:
+        item = await self.get(key)
+        return None if item is None else item.content
+
     async def get(self, key: ConfigKey) -> ConfigItem | None:
         body = {"dataId": key.data_id, "group": key.group, "tenant": _tenant(key.namespace)}
         answer = await self._channel.request(
