@@ -76,6 +76,10 @@ class Sender:
         self._backoff = Backoff(base=settings.retry_backoff, cap=max(settings.retry_backoff, 5.0))
         self._slots = Slots(settings.pool_size)
         self._context_path = settings.context_path
+        # when a request without a form or headers of its own goes out with the caller's
+        # parameters as they are: the token in a header, and nothing to sign for a resource
+        self._in_header = auth.placement == "header"
+        self._in_header_unsigned = self._in_header and auth.signer is None
         self._open = False
 
     async def open(self) -> None:
@@ -167,12 +171,12 @@ class Sender:
         logs_in = tokens is not None
         flow: AuthFlow | None = None  # made when needed: a wait for a login, or a refusal
         body = urlencode(data).encode() if data is not None else None
+        # the common read: the caller's parameters as they are, one shared header mapping
         plain = (
             body is None
             and not headers
-            and policy.placement == "header"
-            and (resource is None or policy.signer is None)
-        )  # the common read: the caller's parameters as they are, one shared header mapping
+            and (self._in_header if resource is None else self._in_header_unsigned)
+        )
         slots = self._slots
         events = self._events
         attempt = 0
