@@ -12,7 +12,6 @@ from pydantic import (
     AfterValidator,
     AliasChoices,
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
     TypeAdapter,
@@ -26,8 +25,17 @@ def _service_only(name: str) -> str:
     return name.split("@@", 1)[-1]  # "group@@service" in 1.x/2.x answers
 
 
-def _or_default(default: Any) -> BeforeValidator:
-    return BeforeValidator(lambda value: value if value else default)
+# Hosts may carry null or empty values where a default is meant; list answers are read in
+# pydantic's core without a Python call per field, so those are dropped before reading instead
+# (``_cleaned``), and a list answer that has any takes the slower path that does.
+_DEFAULTED = frozenset({"clusterName", "cluster_name", "serviceName", "service_name", "metadata"})
+
+
+def _cleaned(host: Any) -> Any:
+    """A host without the null or empty values that mean "the default"."""
+    if not isinstance(host, Mapping):
+        return host  # refused by the validation, which says why
+    return {k: v for k, v in host.items() if v or k not in _DEFAULTED}
 
 
 class Instance(BaseModel):
@@ -46,13 +54,15 @@ class Instance(BaseModel):
     healthy: bool = Field(True, validation_alias=AliasChoices("healthy", "valid"))
     enabled: bool = True
     ephemeral: bool = True
-    cluster_name: Annotated[str, _or_default(DEFAULT_CLUSTER)] = Field(
-        DEFAULT_CLUSTER, validation_alias=AliasChoices("cluster_name", "clusterName")
+    cluster_name: str = Field(
+        DEFAULT_CLUSTER,
+        min_length=1,
+        validation_alias=AliasChoices("cluster_name", "clusterName"),
     )
-    service_name: Annotated[str, _or_default(""), AfterValidator(_service_only)] = Field(
+    service_name: Annotated[str, AfterValidator(_service_only)] = Field(
         "", validation_alias=AliasChoices("service_name", "serviceName")
     )
-    metadata: Annotated[dict[str, str], _or_default({})] = Field(default_factory=dict)
+    metadata: dict[str, str] = Field(default_factory=dict)
     instance_id: str | None = Field(
         None, validation_alias=AliasChoices("instance_id", "instanceId")
     )
@@ -64,12 +74,13 @@ class Instance(BaseModel):
     @classmethod
     def from_wire(cls, raw: Mapping[str, Any]) -> Instance:
         """Read a host of a 1.x, 2.x or 3.x list answer (names differ slightly)."""
-        return cls.model_validate(raw)
+        return cls.model_validate(_cleaned(raw))
 
     @classmethod
     def list_from_wire(cls, hosts: Any) -> list[Instance]:
         """Read the hosts of a list answer, all at once (``ValidationError`` for a bad one)."""
-        return _host_list().validate_python(hosts)
+        cleaned = [_cleaned(host) for host in hosts] if isinstance(hosts, list) else hosts
+        return _host_list().validate_python(cleaned)
 
     def same_as(self, other: Instance) -> bool:
         """Same instance identity (cluster, ip, port), whatever its state."""

@@ -70,6 +70,9 @@ def test_list_answers_are_read_straight_from_their_json() -> None:
         (b"<html>502</html>", "v1"),
         (b'{"hosts": [{"ip": "10.0.0.1", "port": "eighty"}]}', "v1"),
         (b'[{"ip": "10.0.0.1", "port": 80}]', "v1"),
+        # null or empty where a default is meant: read by the slower path, which applies it
+        (b'{"hosts": [{"ip": "10.0.0.1", "port": 80, "clusterName": ""}]}', "v1"),
+        (b'{"code": 0, "data": [{"ip": "10.0.0.1", "port": 80, "metadata": null}]}', "v3"),
     ],
 )
 def test_anything_else_is_left_to_the_slower_path_that_explains_it(body: bytes, api: str) -> None:
