@@ -81,11 +81,12 @@ class AuthPolicy:
         flow.sent = sent
         return flow
 
-    def token_now(self) -> Token | None:
+    def token_now(self, now: float | None = None) -> Token | None:
         """The fast path of ``AuthFlow.token_now`` for a request that has no flow yet: the token
-        to send now, or None (no login configured, or wait for one: make the flow then)."""
+        to send now, or None (no login configured, or wait for one: make the flow then).
+        ``now``: the clock's time, when the caller has just read it."""
         tokens = self.tokens
-        return tokens.usable() if tokens is not None else None
+        return tokens.usable(now) if tokens is not None else None
 
     def put_http(
         self, token: Token, headers: MutableMapping[str, str], params: MutableMapping[str, str]

@@ -197,7 +197,7 @@ class Sender:
                         if tokens is None:
                             token = None
                         elif flow is None:
-                            token = tokens.usable(now)  # the fast path: no flow needed yet
+                            token = policy.token_now(now)  # the fast path: no flow yet
                         else:
                             token = flow.token_now()
                         if token is not None or not logs_in:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from nacos_async._concurrent import run_all
@@ -36,9 +36,31 @@ V3_ADMIN_SERVICE = "/v3/admin/ns/service"
 NOT_FOUND_V1 = 20404
 NOT_FOUND_V3 = 21003
 _HEARTBEAT = {"heartBeat": "true"}
-Params = Mapping[str, str]
 SERVICE_NOT_EXIST = 21008
 SCAN_PAGE_SIZE = 500  # services per page when reading a whole group from the v3 admin list
+
+
+class _PerRegistration:
+    """Request parameters built once per registration (heartbeats resend them every few
+    seconds); a registration replaced by a new one gets new ones."""
+
+    _LIMIT = 10_000  # past this many, all are forgotten at once
+
+    def __init__(self) -> None:
+        self._built: dict[tuple[str, str, str, str, int], tuple[InstanceSpec, dict[str, str]]] = {}
+
+    def get(self, spec: InstanceSpec, build: Callable[[], dict[str, str]]) -> dict[str, str]:
+        cached = self._built.get(spec.key)
+        if cached is not None and cached[0] is spec:
+            return cached[1]
+        if len(self._built) >= self._LIMIT:
+            self._built.clear()
+        built = build()
+        self._built[spec.key] = (spec, built)
+        return built
+
+    def forget(self, spec: InstanceSpec) -> None:
+        self._built.pop(spec.key, None)
 
 
 class HttpNamingBackend:
@@ -50,9 +72,9 @@ class HttpNamingBackend:
         self._heartbeats = HeartbeatScheduler(
             self._register, self._beat, runtime, interval=runtime.settings.heartbeat_interval
         )
-        self._forms: dict[tuple[str, str, str, str, int], tuple[InstanceSpec, dict[str, str]]] = {}
+        self._forms = _PerRegistration()  # register and v3 beat forms
         self._cluster_lookup_refused: str | None = None  # why lists show DEFAULT only, if so
-        self._light_beats: dict[tuple[str, str, str, str, int], tuple[InstanceSpec, Params]] = {}
+        self._light_beats = _PerRegistration()  # light v1 beat parameters
         self._clusters_seen: dict[tuple[str, str], list[str]] = {}  # (service, group) -> names
 
     @property
@@ -75,7 +97,8 @@ class HttpNamingBackend:
 
     async def deregister(self, spec: InstanceSpec) -> None:
         self._heartbeats.remove(spec)
-        self._forms.pop(spec.key, None)
+        self._forms.forget(spec)
+        self._light_beats.forget(spec)
         params = _identity(spec, self.namespace)
 
         async def v3() -> None:
@@ -125,14 +148,7 @@ class HttpNamingBackend:
 
     def _beat_v1(self, spec: InstanceSpec, light: bool) -> Awaitable[Beat]:
         if light:  # the same identity every few seconds: built once per registration
-            cached = self._light_beats.get(spec.key)
-            if cached is not None and cached[0] is spec:
-                params = cached[1]
-            else:
-                if len(self._light_beats) > 10_000:
-                    self._light_beats.clear()
-                params = _identity(spec, self.namespace)
-                self._light_beats[spec.key] = (spec, params)
+            params = self._light_beats.get(spec, lambda: _identity(spec, self.namespace))
         else:
             params = _identity(spec, self.namespace) | {"beat": _beat_json(spec)}
         return self._send("PUT", V1_BEAT, params=params, resource="naming", read=_beat_of_v1)
@@ -300,12 +316,10 @@ class HttpNamingBackend:
 
     def _form(self, spec: InstanceSpec) -> dict[str, str]:
         """The register/beat form (built once per spec: beats resend it every few seconds)."""
-        cached = self._forms.get(spec.key)
-        if cached is not None and cached[0] is spec:
-            return cached[1]
-        if len(self._forms) > 10_000:
-            self._forms.clear()
-        form = {
+        return self._forms.get(spec, lambda: self._build_form(spec))
+
+    def _build_form(self, spec: InstanceSpec) -> dict[str, str]:
+        return {
             "serviceName": spec.service,
             "groupName": spec.group,
             "namespaceId": self.namespace,
@@ -318,8 +332,6 @@ class HttpNamingBackend:
             "ephemeral": _bool(spec.ephemeral),
             "metadata": json.dumps(spec.metadata, separators=(",", ":")),
         }
-        self._forms[spec.key] = (spec, form)
-        return form
 
     async def _request(self, method: str, path: str, **kwargs: Any) -> Response:
         return await self._send(method, path, resource="naming", **kwargs)
