@@ -1,11 +1,14 @@
 """Services and instances, with health driven by beats on an injectable clock.
 
 Expiry is evaluated lazily against ``clock.now()`` on every access, so a ``FakeClock``
-moved by a test is all it takes: no background task, no real waiting.
+moved by a test is all it takes: no background task, no real waiting. The store remembers
+until when no instance can be due a change, so that an access in between (every beat, every
+list) costs no pass over all instances.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -62,6 +65,16 @@ class InstanceRecord:
     @property
     def delete_timeout_ms(self) -> int:
         return self._preserved("preserved.ip.delete.timeout", IP_DELETE_TIMEOUT_MS)
+
+    def silence_allowed_ms(self) -> float:
+        """How long it may go unbeaten before the sweep changes it (inf: never)."""
+        if not self.ephemeral or self.owner:
+            return math.inf
+        if not self.checked:
+            return CLIENT_EXPIRED_MS
+        if self.healthy:
+            return min(self.beat_timeout_ms, self.delete_timeout_ms)
+        return self.delete_timeout_ms
 
     def to_json(self, grouped_name: str, *, healthy: bool | None = None) -> dict[str, Any]:
         """The ``Instance`` JSON of the list APIs (field order as Jackson writes it)."""
@@ -142,6 +155,7 @@ class NamingStore:
         self.services: dict[ServiceKey, Service] = {}
         self.change_hooks: list[Callable[[ServiceKey], None]] = []  # e.g. the gRPC pusher
         self.replication: Replication | None = None  # set by a NacosDevCluster
+        self._calm_until = -math.inf  # no instance is due a change before then (see sweep)
 
     def write_targets(self, ip: str, port: int, *, routed: bool) -> tuple[list[NamingStore], bool]:
         """Where a write for ``ip:port`` lands; ``routed``: it passed the DistroFilter."""
@@ -167,24 +181,31 @@ class NamingStore:
         been silent for ``CLIENT_EXPIRED_MS``.
         """
         now = self.clock.now()
+        if now < self._calm_until:
+            return
+        self._calm_until = math.inf
         for service_key, service in self.services.items():
             changed = False
             for key, inst in list(service.instances.items()):
-                if not inst.ephemeral or inst.owner:
+                allowed_ms = inst.silence_allowed_ms()
+                if allowed_ms == math.inf:
                     continue
                 silent_ms = (now - inst.last_beat) * 1000
-                if not inst.checked:
-                    if silent_ms > CLIENT_EXPIRED_MS:
+                if silent_ms > allowed_ms:
+                    changed = True
+                    if not inst.checked or silent_ms > inst.delete_timeout_ms:
                         del service.instances[key]
-                        changed = True
-                elif silent_ms > inst.delete_timeout_ms:
-                    del service.instances[key]
-                    changed = True
-                elif silent_ms > inst.beat_timeout_ms and inst.healthy:
+                        continue
                     inst.healthy = False
-                    changed = True
+                self._may_change(inst)
             if changed:
                 self.changed(service_key)
+
+    def _may_change(self, inst: InstanceRecord) -> None:
+        """Bring the end of the calm forward to when ``inst`` may be due a change."""
+        allowed_ms = inst.silence_allowed_ms()
+        if allowed_ms != math.inf:  # a microsecond early: rounding never makes a change late
+            self._calm_until = min(self._calm_until, inst.last_beat + allowed_ms / 1000 - 1e-6)
 
     def service(self, namespace: str, group: str, name: str) -> Service | None:
         self.sweep()
@@ -197,6 +218,7 @@ class NamingStore:
             service = self.services[(namespace, group, name)] = Service(namespace, group, name)
         inst.last_beat = self.clock.now()
         service.instances[(inst.ip, inst.port)] = inst
+        self._may_change(inst)  # it may be due sooner than any other
         self.changed((namespace, group, name))
 
     def deregister(self, namespace: str, group: str, name: str, ip: str, port: int) -> bool:
@@ -221,9 +243,10 @@ class NamingStore:
         inst = self.find(namespace, group, name, ip, port)
         if inst is None or not inst.ephemeral:
             return False
-        inst.last_beat = self.clock.now()
+        inst.last_beat = self.clock.now()  # later: nothing becomes due sooner
         if not inst.healthy:
             inst.healthy = True
+            self._may_change(inst)  # healthy again: due at the beat timeout instead
             self.changed((namespace, group, name))
         return True
 
@@ -237,6 +260,7 @@ class NamingStore:
         if inst is not None and inst.cluster == changed.cluster:
             inst.weight, inst.enabled = changed.weight, changed.enabled
             inst.metadata = dict(changed.metadata)
+            self._may_change(inst)  # the metadata may shorten its timeouts
             self.changed((namespace, group, name))
         return True
 

@@ -115,6 +115,43 @@ async def test_instance_expiry_and_beats_on_fake_clock(http: aiohttp.ClientSessi
         assert (host["clusterName"], host["weight"], host["metadata"]) == ("c1", 3.0, {"k": "v"})
 
 
+async def test_health_follows_every_change_not_only_the_clock(http: aiohttp.ClientSession) -> None:
+    """The store skips its health pass until something can be due: a shorter timeout set by
+    an update, a beat that makes an instance healthy again and a new instance count at once."""
+    clock = FakeClock()
+    async with NacosDevServer(auth=False, clock=clock) as server:
+
+        async def register(ip: str, metadata: dict[str, str] | None = None) -> None:
+            form = {"serviceName": "svc", "ip": ip, "port": "80"}
+            if metadata:
+                form["metadata"] = json.dumps(metadata)
+            async with http.post(f"{server.url}{INS}", data=form) as resp:
+                assert resp.status == 200
+
+        async def health() -> dict[object, object]:
+            async with http.get(f"{server.url}{INS}/list", params={"serviceName": "svc"}) as r:
+                return {h["ip"]: h["healthy"] for h in (await r.json())["hosts"]}
+
+        await register("10.0.0.1")
+        assert await health() == {"10.0.0.1": True}
+        await clock.advance(10)
+        await register("10.0.0.2")
+        short = {"preserved.heart.beat.timeout": "5000"}
+        update = {"serviceName": "svc", "ip": "10.0.0.1", "port": "80",
+                  "metadata": json.dumps(short)}  # fmt: skip
+        async with http.put(f"{server.url}{INS}", data=update) as resp:
+            assert await resp.text() == "ok"
+        assert await health() == {"10.0.0.1": False, "10.0.0.2": True}  # 10 s > 5 s
+        beat = {"serviceName": "svc", "ip": "10.0.0.1", "port": "80"}
+        async with http.put(f"{server.url}{INS}/beat", params=beat) as resp:
+            assert (await resp.json())["code"] == 10200
+        await clock.advance(6)  # 6 s since that beat > 5 s: unhealthy again
+        assert await health() == {"10.0.0.1": False, "10.0.0.2": True}
+        await register("10.0.0.3", {"preserved.heart.beat.timeout": "1000"})
+        await clock.advance(2)
+        assert await health() == {"10.0.0.1": False, "10.0.0.2": True, "10.0.0.3": False}
+
+
 async def test_preserved_metadata_sets_beat_interval(http: aiohttp.ClientSession) -> None:
     async with NacosDevServer(auth=False) as server:
         meta = json.dumps({"preserved.heart.beat.interval": "1000"})
