@@ -153,10 +153,42 @@ def spring_error(
     return json_response(body, status=status)
 
 
+class JsonText(str):
+    """JSON already written (a list kept from the last time): put into a response as it is."""
+
+
+def _holds_text(value: Any) -> bool:
+    return isinstance(value, JsonText) or (
+        isinstance(value, dict) and any(_holds_text(v) for v in value.values())
+    )
+
+
+def compact_json(value: Any) -> str:
+    """Compact JSON (Jackson writes no spaces), with any ``JsonText`` in objects as it is."""
+    if not _holds_text(value):
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    parts: list[str] = []
+    _write(value, parts)
+    return "".join(parts)  # one copy of a long list, not one per level
+
+
+def _write(value: Any, parts: list[str]) -> None:
+    if isinstance(value, JsonText):
+        parts.append(value)
+    elif isinstance(value, dict) and _holds_text(value):
+        opening = "{"
+        for key, item in value.items():
+            parts += (opening, json.dumps(str(key), ensure_ascii=False), ":")
+            _write(item, parts)
+            opening = ","
+        parts.append("}")  # never empty: it holds text
+    else:
+        parts.append(json.dumps(value, separators=(",", ":"), ensure_ascii=False))
+
+
 def json_response(body: Any, *, status: int = 200) -> web.Response:
-    """Compact JSON (Jackson writes no spaces) with Spring's content type."""
-    text = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
-    return web.Response(status=status, text=text, content_type="application/json")
+    """Compact JSON with Spring's content type."""
+    return web.Response(status=status, text=compact_json(body), content_type="application/json")
 
 
 def result(code: int, message: str, data: Any, *, status: int = 200) -> web.Response:

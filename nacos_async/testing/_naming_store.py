@@ -8,6 +8,7 @@ list) costs no pass over all instances.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Callable
@@ -34,7 +35,11 @@ def split_service(service_name: str, group: str | None) -> tuple[str, str]:
 
 @dataclass
 class InstanceRecord:
-    """One registered instance of a service."""
+    """One registered instance of a service.
+
+    Its list JSON is kept once written (lists of thousands are read far more often than their
+    instances change); setting any field but ``last_beat`` drops it.
+    """
 
     ip: str
     port: int
@@ -47,6 +52,14 @@ class InstanceRecord:
     last_beat: float = 0.0
     owner: str = ""  # the gRPC connection id that registered it: no beats, no expiry
     checked: bool = True  # False: held by a node not responsible for it (never beat-checked)
+    _written: tuple[str, bool | None, str] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )  # (grouped name, healthy shown, JSON text)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        object.__setattr__(self, name, value)
+        if name != "last_beat":  # a beat changes nothing a list shows
+            object.__setattr__(self, "_written", None)
 
     def _preserved(self, key: str, default: int) -> int:
         try:
@@ -94,6 +107,17 @@ class InstanceRecord:
             "ipDeleteTimeout": self.delete_timeout_ms,
             "instanceIdGenerator": self.metadata.get("preserved.instance.id.generator", "simple"),
         }
+
+    def json_text(self, grouped_name: str, *, healthy: bool | None = None) -> str:
+        """``to_json`` as compact JSON text, written again only after a change."""
+        written = self._written
+        if written is not None and written[0] == grouped_name and written[1] is healthy:
+            return written[2]
+        text = json.dumps(
+            self.to_json(grouped_name, healthy=healthy), separators=(",", ":"), ensure_ascii=False
+        )
+        object.__setattr__(self, "_written", (grouped_name, healthy, text))
+        return text
 
 
 @dataclass
@@ -286,9 +310,32 @@ class NamingStore:
         healthy_only: bool = False,
     ) -> tuple[list[dict[str, Any]], bool]:
         """Enabled instances as JSON, with Nacos' protect-threshold rule; and whether it hit."""
+        grouped, chosen, healthy = self._chosen(namespace, group, name, clusters, healthy_only)
+        hosts = [inst.to_json(grouped, healthy=healthy) for inst in chosen]
+        return hosts, healthy is True
+
+    def select_text(
+        self,
+        namespace: str,
+        group: str,
+        name: str,
+        *,
+        clusters: set[str] | None = None,
+        healthy_only: bool = False,
+    ) -> tuple[str, bool]:
+        """``select`` as the JSON text of the host list (each host written once per change)."""
+        grouped, chosen, healthy = self._chosen(namespace, group, name, clusters, healthy_only)
+        text = ",".join([inst.json_text(grouped, healthy=healthy) for inst in chosen])
+        return f"[{text}]", healthy is True
+
+    def _chosen(
+        self, namespace: str, group: str, name: str, clusters: set[str] | None, healthy_only: bool
+    ) -> tuple[str, list[InstanceRecord], bool | None]:
+        """The service's grouped name, its enabled instances that match, and True when the
+        protect threshold shows them all healthy (None: as they are)."""
         service = self.service(namespace, group, name)
         if service is None:
-            return [], False
+            return "", [], None
         chosen = [
             inst
             for inst in service.instances.values()
@@ -303,9 +350,7 @@ class NamingStore:
             and bool(chosen)
             and healthy / len(chosen) <= max(0.0, service.protect_threshold)
         )
-        grouped = service.grouped_name
-        hosts = [inst.to_json(grouped, healthy=True if protect else None) for inst in chosen]
-        return hosts, protect
+        return service.grouped_name, chosen, True if protect else None
 
     def list_services(self, namespace: str, group: str | None) -> list[Service]:
         self.sweep()

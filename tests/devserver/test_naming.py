@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import aiohttp
 import pytest
@@ -160,6 +161,35 @@ async def test_preserved_metadata_sets_beat_interval(http: aiohttp.ClientSession
             assert resp.status == 200
         async with http.put(f"{server.url}{INS}/beat", params=reg) as resp:
             assert (await resp.json())["clientBeatInterval"] == 1000
+
+
+@pytest.mark.parametrize(
+    ("flavor", "path", "hosts_of"),
+    [
+        ("2.x", "/v1/ns/instance/list", lambda body: body["hosts"]),
+        ("2.x", "/v2/ns/instance/list", lambda body: body["data"]["hosts"]),
+        ("3.2", "/v3/client/ns/instance/list", lambda body: body["data"]),
+    ],
+)
+async def test_lists_are_written_as_jackson_writes_them(
+    http: aiohttp.ClientSession, flavor: str, path: str, hosts_of: Any
+) -> None:
+    """Compact UTF-8 JSON in every list API, hosts (kept between lists) included."""
+    async with NacosDevServer(auth=False, flavor=flavor) as server:  # type: ignore[arg-type]
+        register = "/v1/ns/instance" if flavor == "2.x" else "/v3/client/ns/instance"
+        form = {"serviceName": "svc", "ip": "1.1.1.1", "port": "9000",
+                "metadata": json.dumps({"地区": "上海"})}  # fmt: skip
+        async with http.post(f"{server.url}{register}", data=form) as resp:
+            assert resp.status == 200
+        for _ in range(2):  # written, then kept
+            async with http.get(f"{server.url}{path}", params={"serviceName": "svc"}) as resp:
+                raw = await resp.read()
+            assert '"metadata":{"地区":"上海"}'.encode() in raw
+            assert b": " not in raw and b", " not in raw
+            (host,) = hosts_of(json.loads(raw))
+            assert (host["ip"], host["port"], host["serviceName"]) == (
+                "1.1.1.1", 9000, "DEFAULT_GROUP@@svc",
+            )  # fmt: skip
 
 
 @pytest.mark.parametrize("flavor", ["3.1", "3.2"])
