@@ -53,6 +53,17 @@ def raise_fd_limit(wanted: int) -> int:
     return target
 
 
+def pin(pid: int, core: int) -> None:
+    """Keep process ``pid`` on one core (the ``core``-th this process may use), where the
+    platform allows and there are two or more: processes compared side by side then share
+    one core's conditions instead of migrating between cores at random."""
+    if not hasattr(os, "sched_setaffinity"):
+        return
+    cores = sorted(os.sched_getaffinity(0))
+    if len(cores) >= 2:
+        os.sched_setaffinity(pid, {cores[core % len(cores)]})
+
+
 async def wait_until_up(base: str, proc: asyncio.subprocess.Process) -> None:
     async with aiohttp.ClientSession() as http:
         for _ in range(200):

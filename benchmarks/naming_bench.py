@@ -46,6 +46,7 @@ from benchmarks._harness import (
     dev_server_process,
     environment,
     percentile,
+    pin,
     raise_fd_limit,
     rss_mb,
 )
@@ -198,9 +199,17 @@ async def child(args: argparse.Namespace) -> dict[str, Any]:
 
 
 async def heartbeats(
-    base: str, flavor: str, instances: int, beat_ms: int, window: float, windows: int
+    base: str,
+    server_pid: int,
+    flavor: str,
+    instances: int,
+    beat_ms: int,
+    window: float,
+    windows: int,
 ) -> dict[str, Any]:
-    """All three contenders at once against the dev server at ``base`` (of ``flavor``)."""
+    """All three contenders at once against the dev server at ``base`` (of ``flavor``); the
+    server on one core, the contenders together on another."""
+    pin(server_pid, 0)
     procs: dict[str, asyncio.subprocess.Process] = {}
     for name, kind in ((OURS, "ours"), (RAW, "raw"), (RAW_AGAIN, "raw")):
         procs[name] = await asyncio.create_subprocess_exec(
@@ -210,6 +219,7 @@ async def heartbeats(
             "--window", str(window), "--windows", str(windows),
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
         )  # fmt: skip
+        pin(procs[name].pid, 1)
     try:
         for name, proc in procs.items():
             assert proc.stdout is not None
@@ -479,8 +489,8 @@ async def run(quick: bool, with_3x: bool = True) -> dict[str, Any]:
     instances, beat_ms, window, windows = (200, 2000, 2.0, 3) if quick else (1000, 5000, 10.0, 6)
     rows = []
     for flavor in FLAVORS:
-        async with dev_server_process("--flavor", flavor) as (base, _):
-            rows.append(await heartbeats(base, flavor, instances, beat_ms, window, windows))
+        async with dev_server_process("--flavor", flavor) as (base, pid):
+            rows.append(await heartbeats(base, pid, flavor, instances, beat_ms, window, windows))
     return {
         "environment": environment(),
         "heartbeats": rows,
