@@ -247,6 +247,31 @@ async def test_an_instance_added_while_the_scheduler_sleeps_long_beats_on_time()
             assert beats.count == 3
 
 
+async def test_beats_due_moments_apart_go_out_together_but_never_far_early() -> None:
+    """A turn also sends the beats due within 50 ms, and 1 % of their interval, of now."""
+    clock = FakeClock()
+    async with NacosDevServer(flavor="2.x", clock=clock) as server:
+        async with NacosClient(
+            server.address, username="nacos", password="nacos", clock=clock, transport="http"
+        ) as client:
+            beats = EventCounter(client, "heartbeat")
+            await client.naming.register_instance("orders", "10.0.0.1", 8080)  # due at 5.00
+            await clock.advance(0.03)
+            await client.naming.register_instance("orders", "10.0.0.2", 8080)  # due at 5.03
+            await clock.advance(4.97)
+            await beats.wait_for(2)  # both at 5.00
+            each_second = {"preserved.heart.beat.interval": "1000"}
+            await client.naming.register_instance("fast", "10.0.0.3", 8080, metadata=each_second)
+            await clock.advance(0.03)
+            await client.naming.register_instance("fast", "10.0.0.4", 8080, metadata=each_second)
+            await clock.advance(0.97)  # 6.00: the first is due, the second in 30 ms
+            await beats.wait_for(3)
+            await clock.settle()
+            assert beats.count == 3  # 30 ms is more than 1 % of one second: not yet
+            await clock.advance(0.03)
+            await beats.wait_for(4)
+
+
 @pytest.mark.parametrize("interval", [0.2, 2.0])
 async def test_the_heartbeat_interval_setting_applies_to_every_v3_beat(interval: float) -> None:
     """v3 beat answers name no interval: the setting holds for every beat, not just the first
