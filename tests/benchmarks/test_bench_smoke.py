@@ -78,9 +78,11 @@ async def test_every_other_scenario_runs_and_is_reported(tmp_path: Path) -> None
 
     heartbeats = []
     for flavor in naming_bench.FLAVORS:
-        async with dev_server_process("--flavor", flavor) as (base, _):
+        async with dev_server_process("--flavor", flavor) as (base, pid):
             heartbeats.append(
-                await naming_bench.heartbeats(base, flavor, 20, beat_ms=200, window=0.4, windows=2)
+                await naming_bench.heartbeats(
+                    base, pid, flavor, 20, beat_ms=200, window=0.4, windows=2
+                )
             )
     for row in heartbeats:
         # The three contenders beat at the same pace: each about 2 windows x 0.4 s / 0.2 s x 20.
