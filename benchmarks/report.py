@@ -176,8 +176,9 @@ def _config_table(config: dict[str, Any]) -> str:
 
 def _naming_table(naming: dict[str, Any]) -> str:
     lines = [
-        "Heartbeats: the contenders beat at the same time, each in its own process, and each"
-        " measures its own CPU over the same windows.",
+        "Heartbeats: the contenders beat at the same time, each in its own process (the three"
+        " on one core, the dev server on the other), and each measures its own CPU over the"
+        " same windows.",
         "",
         "| flavor (beats) | instances, interval | CPU per beat: nacos-async / raw / raw again | nacos-async vs raw | target | raw vs raw (noise) | beats: nacos-async / raw / raw again / expected | share of one core | list_instances p50 | target |",
         "|---|---|---|---|---|---|---|---|---|---|",
