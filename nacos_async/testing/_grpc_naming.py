@@ -177,19 +177,17 @@ def service_info(
     """``ServiceInfo`` JSON: enabled instances (protect threshold applied), plain name."""
     namespace, group, name = key
     wanted = {c.strip() for c in clusters.split(",") if c.strip()}
-    hosts, protect = store.select(
-        namespace, group, name, clusters=wanted, healthy_only=healthy_only
-    )
+    shown = store.select(namespace, group, name, clusters=wanted, healthy_only=healthy_only)
     return {
         "name": name,
         "groupName": group,
         "clusters": clusters,
         "cacheMillis": 10000,
-        "hosts": hosts,
+        "hosts": shown.hosts(),
         "lastRefTime": ref_time,
         "checksum": "",
         "allIps": False,
-        "reachProtectionThreshold": protect,
+        "reachProtectionThreshold": shown.protected,
         "valid": True,
     }
 

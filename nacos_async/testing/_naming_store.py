@@ -13,7 +13,7 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from nacos_async.clock import Clock
 
@@ -154,6 +154,27 @@ class Service:
 
 
 ServiceKey = tuple[str, str, str]
+
+
+class Selection(NamedTuple):
+    """The instances a list shows, as the list APIs write them."""
+
+    grouped_name: str
+    instances: list[InstanceRecord]
+    healthy: bool | None  # True: the protect threshold hit, all are shown healthy
+
+    @property
+    def protected(self) -> bool:
+        return self.healthy is True
+
+    def hosts(self) -> list[dict[str, Any]]:
+        return [inst.to_json(self.grouped_name, healthy=self.healthy) for inst in self.instances]
+
+    def hosts_text(self) -> str:
+        """``hosts()`` as JSON text (each host written once per change of it)."""
+        grouped, healthy = self.grouped_name, self.healthy
+        written = [inst.json_text(grouped, healthy=healthy) for inst in self.instances]
+        return f"[{','.join(written)}]"
 
 
 class Replication(Protocol):
@@ -308,34 +329,11 @@ class NamingStore:
         *,
         clusters: set[str] | None = None,
         healthy_only: bool = False,
-    ) -> tuple[list[dict[str, Any]], bool]:
-        """Enabled instances as JSON, with Nacos' protect-threshold rule; and whether it hit."""
-        grouped, chosen, healthy = self._chosen(namespace, group, name, clusters, healthy_only)
-        hosts = [inst.to_json(grouped, healthy=healthy) for inst in chosen]
-        return hosts, healthy is True
-
-    def select_text(
-        self,
-        namespace: str,
-        group: str,
-        name: str,
-        *,
-        clusters: set[str] | None = None,
-        healthy_only: bool = False,
-    ) -> tuple[str, bool]:
-        """``select`` as the JSON text of the host list (each host written once per change)."""
-        grouped, chosen, healthy = self._chosen(namespace, group, name, clusters, healthy_only)
-        text = ",".join([inst.json_text(grouped, healthy=healthy) for inst in chosen])
-        return f"[{text}]", healthy is True
-
-    def _chosen(
-        self, namespace: str, group: str, name: str, clusters: set[str] | None, healthy_only: bool
-    ) -> tuple[str, list[InstanceRecord], bool | None]:
-        """The service's grouped name, its enabled instances that match, and True when the
-        protect threshold shows them all healthy (None: as they are)."""
+    ) -> Selection:
+        """The enabled instances a list shows, with Nacos' protect-threshold rule."""
         service = self.service(namespace, group, name)
         if service is None:
-            return "", [], None
+            return Selection("", [], None)
         chosen = [
             inst
             for inst in service.instances.values()
@@ -350,7 +348,7 @@ class NamingStore:
             and bool(chosen)
             and healthy / len(chosen) <= max(0.0, service.protect_threshold)
         )
-        return service.grouped_name, chosen, True if protect else None
+        return Selection(service.grouped_name, chosen, True if protect else None)
 
     def list_services(self, namespace: str, group: str | None) -> list[Service]:
         self.sweep()

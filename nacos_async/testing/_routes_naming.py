@@ -236,7 +236,7 @@ def _service_info(ctx: Ctx) -> dict[str, Any]:
     clusters_param = ctx.get("clusters") or ctx.get("clusterName") or ""
     clusters = {c for c in clusters_param.split(",") if c}
     healthy_only = to_bool(ctx.get("healthyOnly"), False)
-    hosts, protect = ctx.state.naming.select_text(
+    shown = ctx.state.naming.select(
         namespace, group, name, clusters=clusters, healthy_only=healthy_only
     )
     return {
@@ -244,11 +244,11 @@ def _service_info(ctx: Ctx) -> dict[str, Any]:
         "groupName": group,
         "clusters": clusters_param,
         "cacheMillis": 10000,
-        "hosts": JsonText(hosts),
+        "hosts": JsonText(shown.hosts_text()),
         "lastRefTime": int(ctx.state.wall_time() * 1000),
         "checksum": "",
         "allIps": False,
-        "reachProtectionThreshold": protect,
+        "reachProtectionThreshold": shown.protected,
         "valid": True,
     }
 
@@ -274,8 +274,8 @@ async def list_v3(ctx: Ctx) -> web.StreamResponse:
     """A bare list of the named clusters (``DEFAULT`` if none); ``healthyOnly`` is ignored."""
     namespace, group, name = _service(ctx)
     clusters = set(_list_cluster(ctx).split(","))
-    hosts, _ = ctx.state.naming.select_text(namespace, group, name, clusters=clusters)
-    return ok(JsonText(hosts))
+    shown = ctx.state.naming.select(namespace, group, name, clusters=clusters)
+    return ok(JsonText(shown.hosts_text()))
 
 
 async def list_v3_admin(ctx: Ctx) -> web.StreamResponse:
