@@ -61,7 +61,8 @@ def pin(pid: int, core: int) -> None:
         return
     cores = sorted(os.sched_getaffinity(0))
     if len(cores) >= 2:
-        os.sched_setaffinity(pid, {cores[core % len(cores)]})
+        with contextlib.suppress(OSError):  # gone already, or a cpuset that refuses: unpinned
+            os.sched_setaffinity(pid, {cores[core % len(cores)]})
 
 
 async def wait_until_up(base: str, proc: asyncio.subprocess.Process) -> None:

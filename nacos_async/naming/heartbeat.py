@@ -134,18 +134,16 @@ class HeartbeatScheduler:
     def _pop_due(self, now: float) -> list[_Entry]:
         """The current entries due by ``now``, or soon enough to go with them (``EARLY``),
         taken off the heap (each once)."""
-        heap, due, later = self._due, [], []
+        heap, due = self._due, []
         while heap and heap[0][0] <= now + EARLY:
-            item = heapq.heappop(heap)
-            when, _, entry = item
+            when, _, entry = heap[0]
             if self._entries.get(entry.spec.key) is not entry or entry.due != when:
-                continue  # removed or replaced since it was pushed
-            if when <= now + entry.interval * EARLY_SHARE:
+                heapq.heappop(heap)  # removed or replaced since it was pushed
+            elif when <= now + entry.interval * EARLY_SHARE:
                 due.append(entry)
+                heapq.heappop(heap)
             else:
-                later.append(item)  # a short interval: not that early
-        for item in later:
-            heapq.heappush(heap, item)
+                break  # a short interval, not due that early: it waits (and those after it)
         return due
 
     def _sleep_until_next(self) -> float:

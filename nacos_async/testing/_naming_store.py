@@ -22,6 +22,7 @@ DEFAULT_CLUSTER = "DEFAULT"
 BEAT_INTERVAL_MS = 5000
 HEART_BEAT_TIMEOUT_MS = 15000
 IP_DELETE_TIMEOUT_MS = 30000
+JAVA_LONG_MAX = 2**63 - 1
 CLIENT_EXPIRED_MS = 180_000  # nacos.naming.client.expired.time: a silent client is dropped
 
 
@@ -62,10 +63,15 @@ class InstanceRecord:
             object.__setattr__(self, "_written", None)
 
     def _preserved(self, key: str, default: int) -> int:
-        try:
-            return int(self.metadata.get(key, default))
-        except ValueError:
+        """``Instance.getMetaDataByKeyWithDefault``: digits only (``^\\d+$``), else the
+        default; a number past a Java long, which Nacos cannot parse, is the default too."""
+        raw = self.metadata.get(key)
+        if raw is None or not (raw.isascii() and raw.isdigit()):
             return default
+        significant = raw.lstrip("0") or "0"
+        if len(significant) > 19 or int(significant) > JAVA_LONG_MAX:
+            return default
+        return int(significant)
 
     @property
     def beat_interval_ms(self) -> int:
@@ -228,7 +234,14 @@ class NamingStore:
         now = self.clock.now()
         if now < self._calm_until:
             return
-        self._calm_until = math.inf
+        calm_until, self._calm_until = self._calm_until, math.inf
+        try:
+            self._sweep(now)
+        except BaseException:
+            self._calm_until = calm_until  # not calm: the next access passes over them again
+            raise
+
+    def _sweep(self, now: float) -> None:
         for service_key, service in self.services.items():
             changed = False
             for key, inst in list(service.instances.items()):

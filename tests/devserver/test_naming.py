@@ -163,6 +163,31 @@ async def test_preserved_metadata_sets_beat_interval(http: aiohttp.ClientSession
             assert (await resp.json())["clientBeatInterval"] == 1000
 
 
+@pytest.mark.parametrize("value", ["1" + "0" * 400, "9" * 5000, "-5000", "+5000", "５０００"])
+async def test_preserved_timeouts_nacos_cannot_read_are_the_defaults(
+    http: aiohttp.ClientSession, value: str
+) -> None:
+    """Digits only, within a Java long (``getMetaDataByKeyWithDefault``); anything else is the
+    default, and never stops the health of the other instances."""
+    clock = FakeClock()
+    async with NacosDevServer(auth=False, clock=clock) as server:
+        odd = {"preserved.heart.beat.timeout": value, "preserved.ip.delete.timeout": value}
+        for ip, metadata in (("10.0.0.1", odd), ("10.0.0.2", {})):
+            form = {"serviceName": "svc", "ip": ip, "port": "80", "metadata": json.dumps(metadata)}
+            async with http.post(f"{server.url}{INS}", data=form) as resp:
+                assert await resp.text() == "ok"
+
+        async def health() -> dict[object, object]:
+            async with http.get(f"{server.url}{INS}/list", params={"serviceName": "svc"}) as r:
+                assert r.status == 200
+                return {h["ip"]: h["healthy"] for h in (await r.json())["hosts"]}
+
+        await clock.advance(16)
+        assert await health() == {"10.0.0.1": False, "10.0.0.2": False}  # 15 s, the default
+        await clock.advance(15)
+        assert await health() == {}  # 30 s, the default
+
+
 @pytest.mark.parametrize(
     ("flavor", "path", "hosts_of"),
     [
