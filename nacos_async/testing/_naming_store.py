@@ -85,6 +85,12 @@ class InstanceRecord:
     def delete_timeout_ms(self) -> int:
         return self._preserved("preserved.ip.delete.timeout", IP_DELETE_TIMEOUT_MS)
 
+    def change_due(self) -> float:
+        """The clock time from which the sweep may change it (a microsecond early, so that
+        rounding never makes a change late; inf: never)."""
+        allowed_ms = self.silence_allowed_ms()
+        return math.inf if allowed_ms == math.inf else self.last_beat + allowed_ms / 1000 - 1e-6
+
     def silence_allowed_ms(self) -> float:
         """How long it may go unbeaten before the sweep changes it (inf: never)."""
         if not self.ephemeral or self.owner:
@@ -234,14 +240,7 @@ class NamingStore:
         now = self.clock.now()
         if now < self._calm_until:
             return
-        calm_until, self._calm_until = self._calm_until, math.inf
-        try:
-            self._sweep(now)
-        except BaseException:
-            self._calm_until = calm_until  # not calm: the next access passes over them again
-            raise
-
-    def _sweep(self, now: float) -> None:
+        calm_until = math.inf  # kept only once the pass is complete
         for service_key, service in self.services.items():
             changed = False
             for key, inst in list(service.instances.items()):
@@ -255,15 +254,14 @@ class NamingStore:
                         del service.instances[key]
                         continue
                     inst.healthy = False
-                self._may_change(inst)
+                calm_until = min(calm_until, inst.change_due())
             if changed:
                 self.changed(service_key)
+        self._calm_until = calm_until
 
     def _may_change(self, inst: InstanceRecord) -> None:
         """Bring the end of the calm forward to when ``inst`` may be due a change."""
-        allowed_ms = inst.silence_allowed_ms()
-        if allowed_ms != math.inf:  # a microsecond early: rounding never makes a change late
-            self._calm_until = min(self._calm_until, inst.last_beat + allowed_ms / 1000 - 1e-6)
+        self._calm_until = min(self._calm_until, inst.change_due())
 
     def service(self, namespace: str, group: str, name: str) -> Service | None:
         self.sweep()
