@@ -90,7 +90,9 @@ async def workload(
                 await anyio.sleep(0.01)
 
         async def watcher() -> None:
-            async for change in client.config.watch("matrix"):
+            # initial: the watch is set up (its baseline read) before any fault is injected; a
+            # baseline read after the fault would already hold the value the test waits for
+            async for change in client.config.watch("matrix", initial=True):
                 cell.seen.append(change.content)
                 cell.changed.set()
                 cell.changed = anyio.Event()
@@ -99,7 +101,9 @@ async def workload(
             for _ in range(5):
                 tg.start_soon(reader)
             tg.start_soon(watcher)
-            await anyio.sleep(0.2)
+            with anyio.fail_after(10):
+                while cell.seen != ["v0"]:
+                    await cell.changed.wait()
             yield cell
             stop.set()
             tg.cancel_scope.cancel()
