@@ -6,10 +6,10 @@ earliest (an added instance wakes it), so that a turn costs what its due beats c
 of every instance; beats are scheduled from the previous due time (not from "now"), so
 intervals do not drift. A turn also sends the beats due within the next ``EARLY`` (at most 1 %
 of their interval) with the ones due now: waking an idle loop costs more than a beat's own
-work, and with many instances beats come due a few milliseconds apart. The interval of every
-beat is,
-in this order: what the server's last beat answer named, the instance's
-``preserved.heart.beat.interval`` metadata, the ``heartbeat_interval`` setting.
+work, and with many instances beats come due a few milliseconds apart.
+
+The interval of every beat is, in this order: what the server's last beat answer named, the
+instance's ``preserved.heart.beat.interval`` metadata, the ``heartbeat_interval`` setting.
 A beat that finds the instance gone (v1 20404, v3 21003) registers it again at once. A failed
 beat (the request sender already retried it) marks the instance for re-registration at its next
 beat, one interval later: no retry on top of the sender's retries.
