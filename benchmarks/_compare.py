@@ -5,10 +5,15 @@ Here each contender runs in short slices, the order rotating every round so that
 first or last; a repeat is a few rounds summed, and every ratio is reported as min/median/max
 over the repeats. A second copy of the baseline (raw against raw) run in the same rotation is the
 noise row: how far a ratio strays when nothing differs.
+
+Every slice starts with the garbage collected (outside its measured time): otherwise the garbage
+one contender leaves is collected, in part, on the next one's clock. At 1,000 concurrent requests,
+where collection is about a third of the CPU, that alone can move a ratio by several percent.
 """
 
 from __future__ import annotations
 
+import gc
 import statistics
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -115,6 +120,7 @@ async def compare(
     names = list(contenders)
     if warmup:
         for name in names:
+            gc.collect()
             await contenders[name]()
     results: list[dict[str, Sample]] = []
     turn = 0
@@ -123,6 +129,7 @@ async def compare(
         for _ in range(rounds):
             first = turn % len(names)
             for name in names[first:] + names[:first]:
+                gc.collect()  # no contender pays for collecting another's garbage
                 sums[name] += await contenders[name]()
             turn += 1
         results.append(sums)

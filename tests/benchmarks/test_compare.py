@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 
 from benchmarks._compare import (
@@ -56,6 +58,21 @@ async def test_ratios_are_taken_within_each_repeat_then_spread() -> None:
     )
     assert runs.ratio("ours", "raw", rate) == Spread(0.6, 0.7, 0.9)
     assert runs.spread("ours", rate) == Spread(6.0, 7.0, 9.0)
+
+
+async def test_every_slice_starts_with_the_garbage_collected() -> None:
+    """A slice that leaves garbage behind does not have it collected on the next one's clock."""
+    kept: list[object] = []
+    pending_at_start: list[int] = []
+
+    async def messy() -> Sample:
+        pending_at_start.append(gc.get_count()[0])
+        kept.extend([] for _ in range(300))  # tracked objects, below the collector's threshold
+        return Sample(1, 1.0, 1.0)
+
+    await compare({"a": messy, "b": messy}, rounds=3, repeats=2)
+    assert len(pending_at_start) == 2 + 2 * 3 * 2
+    assert max(pending_at_start) < 50, pending_at_start
 
 
 async def test_compare_refuses_nothing_to_do() -> None:
