@@ -48,6 +48,13 @@ def test_every_public_name_imports_and_loads_its_part() -> None:
     assert set(nacos_async.__all__) <= set(dir(nacos_async))
 
 
+def test_the_grpc_config_transport_loads_grpclib_but_not_pydantic() -> None:
+    """What a ``[grpc]`` client imports at start; its settings were made before, by the client."""
+    loaded = loaded_after("import nacos_async, nacos_async.grpc.config")
+    assert loaded["grpclib"] and loaded["nacos_async.config"]
+    assert not loaded["pydantic"] and not loaded["nacos_async.settings"]
+
+
 def test_an_unknown_name_is_an_attribute_error() -> None:
     import nacos_async
 

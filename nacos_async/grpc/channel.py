@@ -25,7 +25,7 @@ import math
 import random
 import ssl
 from collections.abc import Callable, Collection, Coroutine, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 
@@ -53,9 +53,11 @@ from nacos_async.grpc.answers import (
 from nacos_async.grpc.codec import MAX_MESSAGE_BYTES, json_payload
 from nacos_async.grpc.connection import GrpcConnection
 from nacos_async.servers import ServerAddress, ServerList
-from nacos_async.settings import NacosSettings
 from nacos_async.signing import Resource
 from nacos_async.tls import client_context
+
+if TYPE_CHECKING:  # pydantic stays off the import path of the gRPC transport
+    from nacos_async.settings import NacosSettings
 
 logger = logging.getLogger("nacos_async")
 
