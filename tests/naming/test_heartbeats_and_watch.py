@@ -4,6 +4,9 @@ server (over gRPC: no heartbeats, pushed watches; tests/grpc/test_naming.py)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
 
 import anyio
 import pytest
@@ -22,6 +25,19 @@ def server_instances(server: NacosDevServer, service: str = "orders") -> list[tu
     return []
 
 
+@contextlib.asynccontextmanager
+async def beating(
+    flavor: Flavor, **settings: Any
+) -> AsyncIterator[tuple[NacosDevServer, NacosClient, FakeClock, EventCounter]]:
+    """A dev server and an HTTP client (logged in) on one fake clock; the client's heartbeats
+    counted from the start."""
+    clock = FakeClock()
+    async with NacosDevServer(flavor=flavor, clock=clock) as server:
+        async with NacosClient(server.address, transport="http", username="nacos",
+                               password="nacos", clock=clock, **settings) as client:  # fmt: skip
+            yield server, client, clock, EventCounter(client, "heartbeat")
+
+
 async def beat_for(
     clock: FakeClock, beats: EventCounter, seconds: float, *, every: float = 5.0
 ) -> None:
@@ -34,55 +50,39 @@ async def beat_for(
 
 @pytest.mark.parametrize("flavor", FLAVORS)
 async def test_heartbeats_keep_an_instance_past_the_server_timeouts(flavor: Flavor) -> None:
-    clock = FakeClock()
-    async with NacosDevServer(flavor=flavor, clock=clock) as server:
-        async with NacosClient(
-            server.address, transport="http", username="nacos", password="nacos", clock=clock
-        ) as client:
-            beats = EventCounter(client, "heartbeat")
-            await client.naming.register_instance("orders", "10.0.0.5", 8080)
-            # a neighbour registered once, with no heartbeats, shows the server clock at work
-            path = "/v3/client/ns/instance" if server.traits.v1_removed else "/v1/ns/instance"
-            await client.request("POST", path, data={"serviceName": "orders", "ip": "10.0.0.9",
-                                                     "port": "1"})  # fmt: skip
-            await beat_for(clock, beats, 20)
-            assert server_instances(server) == [("10.0.0.5", True), ("10.0.0.9", False)]
-            await beat_for(clock, beats, 20)  # 40 s: past the 30 s removal timeout
-            assert server_instances(server) == [("10.0.0.5", True)]
-            assert client.stats.heartbeats == beats.count >= 8
+    async with beating(flavor) as (server, client, clock, beats):
+        await client.naming.register_instance("orders", "10.0.0.5", 8080)
+        # a neighbour registered once, with no heartbeats, shows the server clock at work
+        path = "/v3/client/ns/instance" if server.traits.v1_removed else "/v1/ns/instance"
+        await client.request("POST", path, data={"serviceName": "orders", "ip": "10.0.0.9",
+                                                 "port": "1"})  # fmt: skip
+        await beat_for(clock, beats, 20)
+        assert server_instances(server) == [("10.0.0.5", True), ("10.0.0.9", False)]
+        await beat_for(clock, beats, 20)  # 40 s: past the 30 s removal timeout
+        assert server_instances(server) == [("10.0.0.5", True)]
+        assert client.stats.heartbeats == beats.count >= 8
 
 
 @pytest.mark.parametrize("flavor", FLAVORS)
 async def test_forgotten_instances_are_back_within_one_beat(flavor: Flavor) -> None:
-    clock = FakeClock()
-    async with NacosDevServer(flavor=flavor, clock=clock) as server:
-        async with NacosClient(
-            server.address, transport="http", username="nacos", password="nacos", clock=clock
-        ) as client:
-            beats = EventCounter(client, "heartbeat")
-            for last in range(1, 6):
-                await client.naming.register_instance("orders", f"10.0.0.{last}", 8080)
-            server.forget_instances()
-            assert server_instances(server) == []
-            await clock.advance(5.0)
-            await beats.wait_for(5)
-            assert [ip for ip, _ in server_instances(server)] == [
-                f"10.0.0.{i}" for i in range(1, 6)
-            ]
+    async with beating(flavor) as (server, client, clock, beats):
+        for last in range(1, 6):
+            await client.naming.register_instance("orders", f"10.0.0.{last}", 8080)
+        server.forget_instances()
+        assert server_instances(server) == []
+        await clock.advance(5.0)
+        await beats.wait_for(5)
+        assert [ip for ip, _ in server_instances(server)] == [f"10.0.0.{i}" for i in range(1, 6)]
 
 
 async def test_instances_come_back_after_a_restart_that_loses_state() -> None:
-    clock = FakeClock()
-    async with NacosDevServer(flavor="3.2", clock=clock) as server:
-        async with NacosClient(server.address, transport="http", username="nacos", password="nacos", clock=clock,
-                               relogin_min_interval=0) as client:  # fmt: skip
-            beats = EventCounter(client, "heartbeat")
-            await client.naming.register_instance("orders", "10.0.0.5", 8080)
-            await server.restart(keep_state=False)
-            await clock.advance(5.0)
-            await beats.wait_for(1)
-            assert server_instances(server) == [("10.0.0.5", True)]
-            assert client.stats.reregistrations == 1
+    async with beating("3.2", relogin_min_interval=0) as (server, client, clock, beats):
+        await client.naming.register_instance("orders", "10.0.0.5", 8080)
+        await server.restart(keep_state=False)
+        await clock.advance(5.0)
+        await beats.wait_for(1)
+        assert server_instances(server) == [("10.0.0.5", True)]
+        assert client.stats.reregistrations == 1
 
 
 async def test_heartbeats_survive_a_burst_of_503s() -> None:
@@ -207,69 +207,54 @@ async def test_a_watch_without_initial_yields_changes_only_and_subscribe_is_awai
 
 
 async def test_light_beats_after_the_first_and_20404_re_registers() -> None:
-    clock = FakeClock()
-    async with NacosDevServer(flavor="2.x", clock=clock) as server:
-        async with NacosClient(
-            server.address, transport="http", username="nacos", password="nacos", clock=clock
-        ) as client:
-            beats = EventCounter(client, "heartbeat")
-            await client.naming.register_instance("orders", "10.0.0.5", 8080)
-            await clock.advance(5.0)
-            await beats.wait_for(1)  # a full beat; the server answers lightBeatEnabled
-            server.forget_instances()
-            await clock.advance(5.0)
-            await beats.wait_for(2)  # a light beat: 20404, so registered again at once
-            assert client.stats.reregistrations == 1
-            assert server_instances(server) == [("10.0.0.5", True)]
+    async with beating("2.x") as (server, client, clock, beats):
+        await client.naming.register_instance("orders", "10.0.0.5", 8080)
+        await clock.advance(5.0)
+        await beats.wait_for(1)  # a full beat; the server answers lightBeatEnabled
+        server.forget_instances()
+        await clock.advance(5.0)
+        await beats.wait_for(2)  # a light beat: 20404, so registered again at once
+        assert client.stats.reregistrations == 1
+        assert server_instances(server) == [("10.0.0.5", True)]
 
 
 async def test_an_instance_added_while_the_scheduler_sleeps_long_beats_on_time() -> None:
-    clock = FakeClock()
-    async with NacosDevServer(flavor="2.x", clock=clock) as server:
-        async with NacosClient(
-            server.address, username="nacos", password="nacos", clock=clock, transport="http"
-        ) as client:
-            beats = EventCounter(client, "heartbeat")
-            slow = {"preserved.heart.beat.interval": "60000"}  # next beat in a minute
-            await client.naming.register_instance("orders", "10.0.0.1", 8080, metadata=slow)
-            await clock.settle()  # the scheduler now sleeps until that beat
-            await client.naming.register_instance("orders", "10.0.0.2", 8080)  # every 5 s
-            await clock.settle()
-            await clock.advance(5.0)
-            await beats.wait_for(1)
-            await clock.advance(5.0)
-            await beats.wait_for(2)
-            await client.naming.deregister_instance("orders", "10.0.0.2", 8080)
-            await clock.advance(50.0)  # the slow one's first beat; the removed one's none
-            await beats.wait_for(3)
-            await clock.advance(5.0)
-            await clock.settle()
-            assert beats.count == 3
+    async with beating("2.x") as (_, client, clock, beats):
+        slow = {"preserved.heart.beat.interval": "60000"}  # next beat in a minute
+        await client.naming.register_instance("orders", "10.0.0.1", 8080, metadata=slow)
+        await clock.settle()  # the scheduler now sleeps until that beat
+        await client.naming.register_instance("orders", "10.0.0.2", 8080)  # every 5 s
+        await clock.settle()
+        await clock.advance(5.0)
+        await beats.wait_for(1)
+        await clock.advance(5.0)
+        await beats.wait_for(2)
+        await client.naming.deregister_instance("orders", "10.0.0.2", 8080)
+        await clock.advance(50.0)  # the slow one's first beat; the removed one's none
+        await beats.wait_for(3)
+        await clock.advance(5.0)
+        await clock.settle()
+        assert beats.count == 3
 
 
 async def test_beats_due_moments_apart_go_out_together_but_never_far_early() -> None:
     """A turn also sends the beats due within 50 ms, and 1 % of their interval, of now."""
-    clock = FakeClock()
-    async with NacosDevServer(flavor="2.x", clock=clock) as server:
-        async with NacosClient(
-            server.address, username="nacos", password="nacos", clock=clock, transport="http"
-        ) as client:
-            beats = EventCounter(client, "heartbeat")
-            await client.naming.register_instance("orders", "10.0.0.1", 8080)  # due at 5.00
-            await clock.advance(0.03)
-            await client.naming.register_instance("orders", "10.0.0.2", 8080)  # due at 5.03
-            await clock.advance(4.97)
-            await beats.wait_for(2)  # both at 5.00
-            each_second = {"preserved.heart.beat.interval": "1000"}
-            await client.naming.register_instance("fast", "10.0.0.3", 8080, metadata=each_second)
-            await clock.advance(0.03)
-            await client.naming.register_instance("fast", "10.0.0.4", 8080, metadata=each_second)
-            await clock.advance(0.97)  # 6.00: the first is due, the second in 30 ms
-            await beats.wait_for(3)
-            await clock.settle()
-            assert beats.count == 3  # 30 ms is more than 1 % of one second: not yet
-            await clock.advance(0.03)
-            await beats.wait_for(4)
+    async with beating("2.x") as (_, client, clock, beats):
+        await client.naming.register_instance("orders", "10.0.0.1", 8080)  # due at 5.00
+        await clock.advance(0.03)
+        await client.naming.register_instance("orders", "10.0.0.2", 8080)  # due at 5.03
+        await clock.advance(4.97)
+        await beats.wait_for(2)  # both at 5.00
+        each_second = {"preserved.heart.beat.interval": "1000"}
+        await client.naming.register_instance("fast", "10.0.0.3", 8080, metadata=each_second)
+        await clock.advance(0.03)
+        await client.naming.register_instance("fast", "10.0.0.4", 8080, metadata=each_second)
+        await clock.advance(0.97)  # 6.00: the first is due, the second in 30 ms
+        await beats.wait_for(3)
+        await clock.settle()
+        assert beats.count == 3  # 30 ms is more than 1 % of one second: not yet
+        await clock.advance(0.03)
+        await beats.wait_for(4)
 
 
 @pytest.mark.parametrize("interval", [0.2, 2.0])
