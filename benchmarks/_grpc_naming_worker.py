@@ -71,7 +71,10 @@ async def main(
     )
     naming = await NacosNamingService.create_naming_service(config)
     loop = asyncio.get_running_loop()
-    readline = lambda: loop.run_in_executor(None, sys.stdin.readline)  # noqa: E731
+
+    def readline() -> asyncio.Future[str]:
+        return loop.run_in_executor(None, sys.stdin.readline)
+
     if mode in ("hold", "keep"):
         instances = [
             RegisterInstanceParam(service_name=service, ip=address(i), port=8080)

@@ -100,7 +100,11 @@ async def read_throughput(
 ) -> dict[str, Any]:
     address = base.removeprefix("http://")
     phases: dict[str, list[Phase]] = {GRPC: [], HTTP: [], HTTP_AGAIN: []}
-    credentials = {"username": "nacos", "password": "nacos", "pool_size": concurrency}
+    credentials: dict[str, Any] = {
+        "username": "nacos",
+        "password": "nacos",
+        "pool_size": concurrency,
+    }
     async with NacosClient(address, username="nacos", password="nacos") as publisher:
         await publisher.config.publish(CONFIG["dataId"], "key: value\n" * 20, group=CONFIG["group"])
     async with contextlib.AsyncExitStack() as stack:

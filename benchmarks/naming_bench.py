@@ -60,7 +60,7 @@ FLAVORS = {"2.x": "v1", "3.2": "v3"}  # the beats each flavor gets
 GRPC, HTTP, SDK = "nacos-async gRPC", "nacos-async HTTP", "nacos-sdk-python 3.2.0 (gRPC)"
 HOLD_TARGET = Target("<=", 0.01)  # share of one core holding 1,000 instances over gRPC
 WORKER = Path(__file__).with_name("_grpc_naming_worker.py")
-CREDENTIALS = {"username": "nacos", "password": "nacos"}
+CREDENTIALS: dict[str, Any] = {"username": "nacos", "password": "nacos"}
 
 
 def _address(i: int) -> str:
