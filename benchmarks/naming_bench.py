@@ -8,7 +8,9 @@ nacos-async (over HTTP), raw aiohttp sending the same beats at the same pace (on
 of due times, light beats when the server allows them, as the client does), and raw aiohttp
 again (the noise row). Run on the 2.x flavor (v1 beats) and the 3.2 flavor (v3 beats);
 reported: CPU per beat, the ratio ours/raw (min/median/max over windows), beats sent against
-expected, and list_instances latency for nacos-async's instances.
+expected, and list_instances latency for nacos-async's instances, measured while it beats, each
+list beside raw aiohttp's GET and ``json.loads`` of the same instances: a latency depends on
+how fast the machine is at that moment, and the floor beside it says how fast that was.
 
 Over gRPC (3.2 flavor), the same way, in parallel processes: the client CPU and memory of
 holding 1,000 registered instances (nacos-async over gRPC: no heartbeats; over HTTP: beats every
@@ -32,7 +34,7 @@ import random
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sized
 from pathlib import Path
 from typing import Any
 
@@ -155,6 +157,51 @@ async def _ready_then_start() -> float:
     return float(await asyncio.to_thread(sys.stdin.readline))
 
 
+async def _raw_list(http: aiohttp.ClientSession, raw: RawBeats) -> list[Any]:
+    """The floor of a list: one GET of the service's instances, parsed with ``json.loads``
+    (over v3, of the one cluster the floor knows they are in)."""
+    if raw.api == "v1":
+        path, params = "/v1/ns/instance/list", {"healthyOnly": "false"}
+    else:
+        path, params = "/v3/client/ns/instance/list", {"clusterName": "DEFAULT"}
+    params |= {"serviceName": raw.service, "groupName": "DEFAULT_GROUP", "namespaceId": "public"}
+    async with http.get(raw.nacos + path, params=params, headers=raw.headers) as resp:
+        resp.raise_for_status()
+        body = json.loads(await resp.read())
+    hosts: list[Any] = body["hosts"] if raw.api == "v1" else body["data"]
+    return hosts
+
+
+async def _lists(
+    args: argparse.Namespace, ours: Callable[[], Awaitable[Sized]]
+) -> dict[str, list[float]]:
+    """list_instances p50/p99 (ms) in 5 batches of 20, each list beside raw aiohttp's list of
+    the same instances (alternating which goes first): the floor of that moment's machine."""
+    async with aiohttp.ClientSession() as http:
+        raw = RawBeats(http, args.base, args.api, args.service)
+        await raw.login()
+
+        def floor() -> Awaitable[Sized]:
+            return _raw_list(http, raw)
+
+        contenders = {"ours": ours, "raw": floor}
+        found: dict[str, list[float]] = {"list_p50_ms": [], "list_p99_ms": [],
+                                         "raw_list_p50_ms": []}  # fmt: skip
+        for _ in range(5):
+            samples: dict[str, list[float]] = {"ours": [], "raw": []}
+            for k in range(20):
+                for name in ("ours", "raw") if k % 2 == 0 else ("raw", "ours"):
+                    t0 = time.perf_counter()
+                    hosts = await contenders[name]()
+                    samples[name].append(time.perf_counter() - t0)
+                    if len(hosts) != args.instances:
+                        raise RuntimeError(f"{name} listed {len(hosts)} of {args.instances}")
+            found["list_p50_ms"].append(percentile(samples["ours"], 0.5) * 1000)
+            found["list_p99_ms"].append(percentile(samples["ours"], 0.99) * 1000)
+            found["raw_list_p50_ms"].append(percentile(samples["raw"], 0.5) * 1000)
+    return found
+
+
 async def child(args: argparse.Namespace) -> dict[str, Any]:
     """One contender, in its own process (see the module docstring)."""
     address = args.base.removeprefix("http://")
@@ -171,18 +218,8 @@ async def child(args: argparse.Namespace) -> dict[str, Any]:
             await asyncio.sleep(interval)  # one interval to settle into the schedule
             start = await _ready_then_start()
             windows = await _windows(start, args.window, args.windows, lambda: c.stats.heartbeats)
-            p50s, p99s = [], []
-            for _ in range(5):
-                samples = []
-                for _ in range(20):
-                    t0 = time.perf_counter()
-                    hosts = await c.naming.list_instances(args.service)
-                    samples.append(time.perf_counter() - t0)
-                p50s.append(percentile(samples, 0.5) * 1000)
-                p99s.append(percentile(samples, 0.99) * 1000)
-            if len(hosts) != args.instances:
-                raise RuntimeError(f"listed {len(hosts)} of {args.instances} instances")
-        return {"windows": windows, "list_p50_ms": p50s, "list_p99_ms": p99s}
+            lists = await _lists(args, lambda: c.naming.list_instances(args.service))
+        return {"windows": windows, **lists}
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=200)) as http:
         raw = RawBeats(http, args.base, args.api, args.service)
         await raw.login()
@@ -244,6 +281,7 @@ async def heartbeats(
     }
     vs_raw = Spread.of(o / r for o, r in zip(per_beat[OURS], per_beat[RAW], strict=True))
     list_p50 = Spread.of(found[OURS]["list_p50_ms"])
+    raw_list_p50 = found[OURS]["raw_list_p50_ms"]
     ours_windows = found[OURS]["windows"]
     return {
         "flavor": flavor,
@@ -265,6 +303,10 @@ async def heartbeats(
         ).as_dict(),
         "list_p50_ms": list_p50.as_dict(2),
         "list_p99_ms": Spread.of(found[OURS]["list_p99_ms"]).as_dict(2),
+        "raw_list_p50_ms": Spread.of(raw_list_p50).as_dict(2),
+        "list_vs_raw": Spread.of(
+            o / r for o, r in zip(found[OURS]["list_p50_ms"], raw_list_p50, strict=True)
+        ).as_dict(),
         "list_target": LIST_TARGET.judge(list_p50),
     }
 

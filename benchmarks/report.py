@@ -194,8 +194,8 @@ def _naming_table(naming: dict[str, Any]) -> str:
         " on one core, the dev server on the other), and each measures its own CPU over the"
         " same windows.",
         "",
-        "| flavor (beats) | instances, interval | CPU per beat: nacos-async / raw / raw again | nacos-async vs raw | target | raw vs raw (noise) | beats: nacos-async / raw / raw again / expected | share of one core | list_instances p50 | target |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| flavor (beats) | instances, interval | CPU per beat: nacos-async / raw / raw again | nacos-async vs raw | target | raw vs raw (noise) | beats: nacos-async / raw / raw again / expected | share of one core | list_instances p50 | raw aiohttp's list p50 (GET + json.loads, beside it) | nacos-async vs raw | target |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for h in naming["heartbeats"]:
         cpu = h["cpu_us_per_beat"]
@@ -206,6 +206,7 @@ def _naming_table(naming: dict[str, Any]) -> str:
             f"{per_beat} | {spread_text(h['vs_raw'])} | {target_text(h['target'])} | "
             f"{spread_text(h['noise_raw_vs_raw'])} | {sent} / {h['beats_expected']:,} | "
             f"{h['cpu_share_of_one_core']:.1%} | {spread_text(h['list_p50_ms'], ' ms')} | "
+            f"{spread_text(h['raw_list_p50_ms'], ' ms')} | {spread_text(h['list_vs_raw'])} | "
             f"{target_text(h['list_target'])} |"
         )
     return "\n".join(lines)
