@@ -74,7 +74,8 @@ def _metadata(beat_ms: int) -> dict[str, str]:
 
 
 class RawBeats:
-    """The floor: the same registrations and beats as nacos-async, straight through aiohttp."""
+    """The floor: the same registrations, beats and lists as nacos-async, straight through
+    aiohttp."""
 
     def __init__(self, http: aiohttp.ClientSession, base: str, api: str, service: str) -> None:
         self.http, self.api, self.service = http, api, service
@@ -123,6 +124,21 @@ class RawBeats:
         self.beats += ok
         return allows_light
 
+    async def list_hosts(self) -> list[Any]:
+        """The floor of a list: one GET of the service's instances, parsed with ``json.loads``
+        (over v3, of the one cluster the floor knows they are in)."""
+        if self.api == "v1":
+            path, params = "/v1/ns/instance/list", {"healthyOnly": "false"}
+        else:
+            path, params = "/v3/client/ns/instance/list", {"clusterName": "DEFAULT"}
+        params |= {"serviceName": self.service, "groupName": "DEFAULT_GROUP",
+                   "namespaceId": "public"}  # fmt: skip
+        async with self.http.get(self.nacos + path, params=params, headers=self.headers) as resp:
+            resp.raise_for_status()
+            body = json.loads(await resp.read())
+        hosts: list[Any] = body["hosts"] if self.api == "v1" else body["data"]
+        return hosts
+
     async def run(self, instances: int, beat_ms: int, registered: list[float]) -> None:
         """Beat instance ``i`` every ``beat_ms`` from ``registered[i]``, forever."""
         interval = beat_ms / 1000
@@ -157,21 +173,6 @@ async def _ready_then_start() -> float:
     return float(await asyncio.to_thread(sys.stdin.readline))
 
 
-async def _raw_list(http: aiohttp.ClientSession, raw: RawBeats) -> list[Any]:
-    """The floor of a list: one GET of the service's instances, parsed with ``json.loads``
-    (over v3, of the one cluster the floor knows they are in)."""
-    if raw.api == "v1":
-        path, params = "/v1/ns/instance/list", {"healthyOnly": "false"}
-    else:
-        path, params = "/v3/client/ns/instance/list", {"clusterName": "DEFAULT"}
-    params |= {"serviceName": raw.service, "groupName": "DEFAULT_GROUP", "namespaceId": "public"}
-    async with http.get(raw.nacos + path, params=params, headers=raw.headers) as resp:
-        resp.raise_for_status()
-        body = json.loads(await resp.read())
-    hosts: list[Any] = body["hosts"] if raw.api == "v1" else body["data"]
-    return hosts
-
-
 async def _lists(
     args: argparse.Namespace, ours: Callable[[], Awaitable[Sized]]
 ) -> dict[str, list[float]]:
@@ -180,11 +181,10 @@ async def _lists(
     async with aiohttp.ClientSession() as http:
         raw = RawBeats(http, args.base, args.api, args.service)
         await raw.login()
-
-        def floor() -> Awaitable[Sized]:
-            return _raw_list(http, raw)
-
-        contenders = {"ours": ours, "raw": floor}
+        contenders: dict[str, Callable[[], Awaitable[Sized]]] = {
+            "ours": ours,
+            "raw": raw.list_hosts,
+        }
         found: dict[str, list[float]] = {"list_p50_ms": [], "list_p99_ms": [],
                                          "raw_list_p50_ms": []}  # fmt: skip
         for _ in range(5):
